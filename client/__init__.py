@@ -1,0 +1,1 @@
+"""Reference Python client for the Seedance video API."""

@@ -1,0 +1,1 @@
+"""Contract-testing kit: rules, strategies and checks built from openapi.yaml."""

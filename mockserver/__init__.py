@@ -1,0 +1,1 @@
+"""Seedance emulator: a Flask twin of the video API, driven by openapi.yaml."""
