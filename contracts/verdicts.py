@@ -1,0 +1,169 @@
+"""Verdicts on a create body: the spec's own (jsonschema), a server's (HTTP or WSGI), a client's (a callable).
+
+A verdict is *accept* or *reject with a set of rule ids*; server verdicts also carry the HTTP status and the
+envelope's error id, so an answer that is neither 200 nor a 400 VALIDATION_FAILED is never taken for one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import requests
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from contracts.spec import CREATE_PATH, CREATE_SCHEMA, load_spec
+
+ClientCheck = Callable[[Any], Iterable[Any]]
+"""A client's pre-flight check: body -> iterable of rule ids (or objects with a `.rule` attribute)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Accept (empty `rules`, status 200 for servers) or reject with the broken rule ids."""
+
+    rules: frozenset[str]
+    status: int | None = None  # HTTP status for a server verdict, None for the spec's or a client's
+    error: str | None = None  # the envelope's data.error for a non-2xx answer
+
+    @property
+    def accepted(self) -> bool:
+        """True when the body was accepted."""
+        if self.status is not None:
+            return self.status == 200
+        return not self.rules
+
+    @property
+    def is_rule_verdict(self) -> bool:
+        """True for 200 or a 400 VALIDATION_FAILED (the only server answers comparable with a client's)."""
+        return self.status is None or self.status == 200 or (
+            self.status == 400 and self.error == "VALIDATION_FAILED")
+
+    def describe(self) -> str:
+        """Human-readable form used in reports."""
+        head = "accept" if self.accepted else "reject " + ",".join(sorted(self.rules))
+        if self.status is not None:
+            head += f" (HTTP {self.status}" + (f" {self.error}" if self.error else "") + ")"
+        return head
+
+    @classmethod
+    def accept(cls, status: int | None = None) -> Verdict:
+        """An accepting verdict."""
+        return cls(frozenset(), status)
+
+    @classmethod
+    def reject(cls, rules: Iterable[str], status: int | None = None, error: str | None = None) -> Verdict:
+        """A rejecting verdict with these rule ids."""
+        return cls(frozenset(rules), status, error)
+
+
+class SpecOracle:
+    """The spec's verdict: the x-rule ids of every jsonschema error of CreateVideoRequest."""
+
+    def __init__(self, spec: dict[str, Any] | None = None) -> None:
+        """Compile the create schema of `spec` (default: the located openapi.yaml)."""
+        self.spec = spec if spec is not None else load_spec()
+        resource = Resource.from_contents(self.spec, default_specification=DRAFT202012)
+        registry: Registry[Any] = Registry().with_resource("urn:seedance-openapi", resource)
+        root = {"$ref": f"urn:seedance-openapi#/components/schemas/{CREATE_SCHEMA}"}
+        self._validator = jsonschema.Draft202012Validator(root, registry=registry)
+
+    def rule_ids(self, body: Any) -> frozenset[str]:
+        """The set of rule ids `body` breaks (empty when the spec accepts it)."""
+        found: set[str] = set()
+        for error in self._validator.iter_errors(body):
+            rule = _rule_of(error)
+            if rule == "BODY_OBJECT":
+                # A non-object can only break BODY_OBJECT: conditions such as `required` hold vacuously.
+                return frozenset({"BODY_OBJECT"})
+            found.add(rule)
+        return frozenset(found)
+
+    def verdict(self, body: Any) -> Verdict:
+        """The spec's verdict on `body`."""
+        return Verdict(self.rule_ids(body))
+
+    def __call__(self, body: Any) -> frozenset[str]:
+        """Same as rule_ids: lets the oracle stand in for a client check."""
+        return self.rule_ids(body)
+
+
+def _rule_of(error: jsonschema.ValidationError) -> str:
+    schema = error.schema
+    if isinstance(schema, dict) and "x-rule" in schema:
+        return str(schema["x-rule"])
+    # Should not happen with this spec: every failing keyword sits next to its x-rule.
+    return "UNMAPPED:" + "/".join(str(p) for p in error.absolute_schema_path)
+
+
+def client_verdict(check: ClientCheck, body: Any) -> Verdict:
+    """Run a client's check and normalise what it returns (ids or Violation-like objects) to a Verdict."""
+    rules: set[str] = set()
+    for item in check(body):
+        rules.add(item if isinstance(item, str) else str(item.rule))
+    return Verdict(frozenset(rules))
+
+
+def verdict_from_response(status: int, payload: Any) -> Verdict:
+    """Read a server answer: 200 accepts, 400 VALIDATION_FAILED rejects with data.rules, others are kept as is."""
+    if status == 200:
+        return Verdict.accept(status)
+    data = payload.get("data") if isinstance(payload, dict) else None
+    error = data.get("error") if isinstance(data, dict) else None
+    rules = data.get("rules") if isinstance(data, dict) else None
+    ids = frozenset(str(r) for r in rules) if isinstance(rules, list) else frozenset()
+    return Verdict(ids, status, str(error) if error is not None else None)
+
+
+class HttpServer:
+    """A server judged over HTTP: POSTs the body to `<base_url>/api/open-api/v1/seedance/videos`."""
+
+    def __init__(self, base_url: str, token: str, session: requests.Session | None = None,
+                 timeout: float = 10.0) -> None:
+        """Remember where to send bodies and with which bearer token."""
+        self.url = base_url.rstrip("/") + CREATE_PATH
+        self.token = token
+        self.session = session or requests.Session()
+        self.timeout = timeout
+
+    def verdict(self, body: Any) -> Verdict:
+        """POST `body` as JSON and read the answer."""
+        response = self.session.post(
+            self.url, data=json.dumps(body).encode("utf-8"), timeout=self.timeout,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        return verdict_from_response(response.status_code, payload)
+
+    __call__ = verdict
+
+
+class WsgiServer:
+    """A server judged in-process: the body goes through werkzeug's test Client into a WSGI app."""
+
+    def __init__(self, app: Any, token: str = "sk_test") -> None:
+        """Wrap any WSGI callable (a Flask app, a middleware...)."""
+        from werkzeug.test import Client
+
+        self.app = app
+        self.token = token
+        self._client = Client(app)
+
+    def verdict(self, body: Any) -> Verdict:
+        """POST `body` as JSON through the app and read the answer."""
+        response = self._client.post(
+            CREATE_PATH, data=json.dumps(body).encode("utf-8"),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        try:
+            payload = json.loads(response.get_data())
+        except ValueError:
+            payload = None
+        return verdict_from_response(response.status_code, payload)
+
+    __call__ = verdict
