@@ -132,7 +132,7 @@ class BodyStrategies:
             if draw(st.booleans()):
                 empty = draw(st.sampled_from(ASSET_LIST_FIELDS))
                 body.setdefault(empty, [])
-            if draw(st.integers(0, 4)) == 0:
+            if draw(st.integers(0, 4)) == 4:
                 body[draw(st.sampled_from(["seed", "x_extra", "callback_url", "watermark"]))] = draw(JSON_SCALARS)
             return body
 
