@@ -185,7 +185,7 @@ class SeedanceClient:
         if target.is_dir():
             target = target / name
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key and self._same_origin(url) else {}
-        response = self._transport.request("GET", url, headers=headers, stream=True)
+        response = self._transport.open(url, headers=headers)
         try:
             if not 200 <= response.status_code < 300:
                 raise error_from_response(response.status_code, _read_all(response), response.headers)
@@ -216,11 +216,10 @@ class SeedanceClient:
         if not self.api_key:
             raise AuthenticationError("no API key: pass api_key= or set SEEDANCE_API_KEY")
         sent = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json", **(headers or {})}
-        response = self._transport.request(method, self.base_url + path, json_body=body, headers=sent)
-        raw = _read_all(response)
-        status = response.status_code
+        answer = self._transport.send(method, self.base_url + path, json_body=body, headers=sent)
+        raw, status = answer.body, answer.status
         if not 200 <= status < 300:
-            raise error_from_response(status, raw, response.headers)
+            raise error_from_response(status, raw, answer.headers)
         try:
             envelope = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -233,7 +232,7 @@ class SeedanceClient:
             # A 2xx carrying an error code: use the code's status (code = status x 100) when it has one.
             code_status = _status_of_code(code)
             if code_status is not None:
-                raise error_from_envelope(code_status, envelope, raw, response.headers)
+                raise error_from_envelope(code_status, envelope, raw, answer.headers)
             raise ServerError(f"unexpected envelope code {code!r}", status=status, body=snippet(raw))
         data = envelope.get("data")
         if not isinstance(data, Mapping):

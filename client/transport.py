@@ -33,9 +33,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util import Retry
 
-from client.errors import APIConnectionError, SeedanceError, parse_retry_after
+from client.errors import APIConnectionError, SeedanceError, parse_retry_after, snippet
 
-__all__ = ["DEFAULT_TIMEOUT", "RetryPolicy", "Timeout", "Transport", "is_connect_failure"]
+__all__ = ["DEFAULT_TIMEOUT", "Answer", "BodyCutShort", "RetryPolicy", "Timeout", "Transport", "is_connect_failure"]
 
 Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (10.0, 60.0)
@@ -83,6 +83,24 @@ class RetryPolicy:
         return float(min(self.backoff_max, self.backoff_factor * (2 ** attempt)))
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer: status, headers (case-insensitive) and the whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class BodyCutShort(requests.exceptions.ChunkedEncodingError):
+    """The answer's body ended before it was complete; keeps the status and the bytes that did arrive."""
+
+    def __init__(self, status: int, partial: bytes, cause: BaseException) -> None:
+        super().__init__(f"answer cut short after {len(partial)} bytes: {cause}")
+        self.status = status
+        self.partial = partial
+
+
 class Transport:
     """Sends requests with a timeout, applies the retry policy, converts transport failures to errors."""
 
@@ -105,24 +123,31 @@ class Transport:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        json_body: object = None,
-        headers: Mapping[str, str] | None = None,
-        stream: bool = False,
-    ) -> requests.Response:
-        """Send one logical request (retrying per policy); return the last response, whatever its status."""
+    def send(self, method: str, url: str, *, json_body: object = None,
+             headers: Mapping[str, str] | None = None) -> Answer:
+        """Send one logical request, retrying per policy; return the last complete answer, whatever its status.
+
+        Transport failures (including a body cut short) raise ``APIConnectionError`` once retries are spent.
+        """
+        response = self._loop(method, url, json_body=json_body, headers=headers, read_body=True)
+        return Answer(response.status_code, response.headers, response.content)
+
+    def open(self, url: str, *, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """GET with the body left unread for streaming (retries cover everything before the body)."""
+        return self._loop("GET", url, json_body=None, headers=headers, read_body=False)
+
+    def _loop(self, method: str, url: str, *, json_body: object, headers: Mapping[str, str] | None,
+              read_body: bool) -> requests.Response:
         attempt = 0
-        kwargs: dict[str, Any] = {"headers": dict(headers or {}), "timeout": self.timeout, "stream": stream}
+        kwargs: dict[str, Any] = {"headers": dict(headers or {}), "timeout": self.timeout, "stream": True}
         if json_body is not None:
             kwargs["data"] = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             kwargs["headers"].setdefault("Content-Type", "application/json")
         while True:
             try:
                 response = self.session.request(method, url, **kwargs)
+                if read_body:
+                    _read_body(response)
             except requests.exceptions.RequestException as exc:
                 if attempt < self.policy.max_retries and self.policy.retries_exception(method, exc):
                     self._sleep(self.policy.backoff(attempt))
@@ -142,7 +167,6 @@ class Transport:
         """Seconds to wait before retrying, or None when the server asks for longer than we wait."""
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if retry_after is None:
-            # The body is cached by requests once read, so the caller can still parse it.
             retry_after = _body_retry_after(response)
         if retry_after is None:
             return self.policy.backoff(attempt)
@@ -151,6 +175,19 @@ class Transport:
     def close(self) -> None:
         """Close the session's pooled connections."""
         self.session.close()
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read the whole body into the response (as requests does when not streaming), keeping what arrived."""
+    chunks: list[bytes] = []
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as exc:
+        response.close()
+        raise BodyCutShort(response.status_code, b"".join(chunks), exc) from exc
+    # requests' own cache behind .content/.json() (iter_content already marked the stream consumed).
+    response._content = b"".join(chunks)
 
 
 def _body_retry_after(response: requests.Response) -> float | None:
@@ -166,6 +203,8 @@ def _connection_error(method: str, url: str, exc: requests.exceptions.RequestExc
     if isinstance(exc, requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema
                   | requests.exceptions.InvalidURL):
         return SeedanceError(f"invalid URL {url!r}: {exc}")
+    if isinstance(exc, BodyCutShort):
+        return APIConnectionError(f"{method} {url}: {exc}", status=exc.status, body=snippet(exc.partial))
     if isinstance(exc, requests.exceptions.Timeout):
         what = "connect timed out" if isinstance(exc, requests.exceptions.ConnectTimeout) else "read timed out"
     elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
