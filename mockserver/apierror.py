@@ -1,0 +1,53 @@
+"""Error values shared by the Flask-free backend and the web layer (no Flask import here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from waitress.channel import ClientDisconnected
+
+#: Error id -> HTTP status (openapi.yaml `x-error-ids`).
+ERROR_STATUS: dict[str, int] = {
+    "VALIDATION_FAILED": 400,
+    "INVALID_JSON": 400,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "TASK_NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "RESULT_EXPIRED": 410,
+    "BODY_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "TOO_MANY_TASKS": 429,
+    "INTERNAL_ERROR": 500,
+    "BAD_GATEWAY": 502,
+    "SERVICE_UNAVAILABLE": 503,
+}
+
+class ApiError(Exception):
+    """An error answer: raise it anywhere below a view, the handler renders the envelope."""
+
+    def __init__(
+        self,
+        error_id: str,
+        msg: str,
+        *,
+        violations: Sequence[Mapping[str, str]] = (),
+        retry_after: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(msg)
+        self.error_id = error_id
+        self.msg = msg
+        self.violations = [dict(v) for v in violations]
+        self.retry_after = retry_after
+        self.headers = dict(headers or {})
+        self.status = status or ERROR_STATUS.get(error_id, 500)
+
+
+
+class ConnectionDropped(ClientDisconnected):  # type: ignore[misc]
+    """Raised by the WSGI middleware so that waitress closes the socket without sending an answer."""

@@ -1,0 +1,181 @@
+"""Forcing outcomes: fault queues per (token, operation), per-token limits and in-band directives."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+FAULT_KINDS = ("429", "500", "502", "503", "delay", "drop")
+OPERATIONS = ("create", "get", "any")
+FAIL_AT = ("queue", "processing")
+DEFAULT_FAIL_REASON = "generation failed"
+_MARKER = re.compile(r"\[\[seedance-mock:([^\]]*)\]\]")
+
+
+class DirectiveError(ValueError):
+    """A malformed in-band directive or control request."""
+
+
+@dataclass
+class Fault:
+    """The next `count` matching requests answer `kind` (or are delayed by `delay` seconds)."""
+
+    kind: str
+    count: int = 1
+    operation: str = "any"
+    token: str | None = None
+    retry_after: int = 1
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise DirectiveError(f"fault kind must be one of {', '.join(FAULT_KINDS)}")
+        if self.operation not in OPERATIONS:
+            raise DirectiveError(f"operation must be one of {', '.join(OPERATIONS)}")
+        if not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1:
+            raise DirectiveError("count must be a positive integer")
+        if not isinstance(self.retry_after, int) or isinstance(self.retry_after, bool) or self.retry_after < 0:
+            raise DirectiveError("retry_after must be a non-negative integer")
+        if not isinstance(self.delay, int | float) or not 0 <= self.delay <= 300:
+            raise DirectiveError("delay must be between 0 and 300 seconds")
+
+    def matches(self, token: str, operation: str) -> bool:
+        """Does this fault apply to a request of `token` for `operation`?"""
+        return (self.token is None or self.token == token) and self.operation in ("any", operation)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form for the control API."""
+        return {
+            "kind": self.kind,
+            "count": self.count,
+            "operation": self.operation,
+            "token": self.token,
+            "retry_after": self.retry_after,
+            "delay": self.delay,
+        }
+
+
+class FaultBook:
+    """Queued faults, consumed in the order they were injected."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        """Queue a fault."""
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self, token: str, operation: str) -> Fault | None:
+        """Consume one use of the first fault matching (token, operation)."""
+        with self._lock:
+            for i, fault in enumerate(self._faults):
+                if fault.matches(token, operation):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        del self._faults[i]
+                    return fault
+        return None
+
+    def pending(self) -> list[dict[str, object]]:
+        """The faults still queued."""
+        with self._lock:
+            return [f.as_dict() for f in self._faults]
+
+    def clear(self) -> None:
+        """Drop every queued fault."""
+        with self._lock:
+            self._faults.clear()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-token limits; None = unlimited."""
+
+    rate_per_minute: int | None = None
+    max_in_flight: int | None = None
+
+
+@dataclass
+class RateWindow:
+    """Timestamps of a token's recent accepted requests (sliding 60 s window)."""
+
+    stamps: deque[float] = field(default_factory=deque)
+
+    def admit(self, now: float, limit: int) -> int | None:
+        """Record a request and return None, or return the seconds to wait when over the limit."""
+        while self.stamps and self.stamps[0] <= now - 60.0:
+            self.stamps.popleft()
+        if len(self.stamps) >= limit:
+            return max(1, math.ceil(self.stamps[0] + 60.0 - now))
+        self.stamps.append(now)
+        return None
+
+
+@dataclass
+class Directives:
+    """Parsed in-band directives (header `X-Seedance-Mock` or prompt marker)."""
+
+    fail: str | None = None
+    fail_at: str = "processing"
+    complete: bool = False
+    fault: str | None = None
+    delay: float = 0.0
+
+    def merge(self, other: Directives) -> Directives:
+        """Combine two sets; `other`'s explicit values win."""
+        return Directives(
+            fail=other.fail or self.fail,
+            fail_at=other.fail_at if other.fail else self.fail_at,
+            complete=self.complete or other.complete,
+            fault=other.fault or self.fault,
+            delay=other.delay or self.delay,
+        )
+
+
+def parse_directives(text: str) -> Directives:
+    """Parse `fail[=reason]; fail-at=queue|processing; complete; fault=429|500|502|503|drop; delay=S`."""
+    result = Directives()
+    for part in text.split(";"):
+        item = part.strip()
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if name == "fail":
+            result.fail = value or DEFAULT_FAIL_REASON
+        elif name == "fail-at":
+            if value not in FAIL_AT:
+                raise DirectiveError("fail-at must be queue or processing")
+            result.fail_at = value
+            result.fail = result.fail or DEFAULT_FAIL_REASON
+        elif name == "complete" and not value:
+            result.complete = True
+        elif name == "fault":
+            if value not in FAULT_KINDS or value == "delay":
+                raise DirectiveError("fault must be 429, 500, 502, 503 or drop")
+            result.fault = value
+        elif name == "delay":
+            try:
+                result.delay = float(value)
+            except ValueError:
+                raise DirectiveError("delay must be a number of seconds") from None
+            if not 0 <= result.delay <= 300:
+                raise DirectiveError("delay must be between 0 and 300 seconds")
+        else:
+            raise DirectiveError(f"unknown directive {name!r}")
+    return result
+
+
+def prompt_directives(prompt: object) -> Directives | None:
+    """Directives from a `[[seedance-mock: ...]]` marker in a string prompt, or None."""
+    if not isinstance(prompt, str) or "[[seedance-mock:" not in prompt:
+        return None
+    found = Directives()
+    for match in _MARKER.finditer(prompt):
+        found = found.merge(parse_directives(match.group(1)))
+    return found

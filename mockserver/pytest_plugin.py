@@ -1,0 +1,93 @@
+"""pytest plugin (entry point `pytest11`): `seedance_mock` (live server) and `seedance_mock_inprocess`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+import responses
+from flask import Flask
+
+from mockserver.apierror import ConnectionDropped
+from mockserver.app import EXTENSION, MockState
+from mockserver.control import ControlClient
+from mockserver.server import EmbeddedServer
+
+TEST_TOKEN = "sk_test"
+INPROCESS_URL = "http://seedance-mock.test"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass
+class SeedanceMock:
+    """What the fixtures give a test: base URL, a bearer token, the control client and the Flask app."""
+
+    url: str
+    token: str
+    control: ControlClient
+    app: Flask
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """`Authorization: Bearer <token>`."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def reset(self) -> None:
+        """Reset the emulator (the fixtures do it before each test)."""
+        state: MockState = self.app.extensions[EXTENSION]
+        state.reset()
+
+
+@pytest.fixture(scope="session")
+def _seedance_mock_server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer({"SEED": 0}) as server:
+        yield server
+
+
+@pytest.fixture
+def seedance_mock(_seedance_mock_server: EmbeddedServer) -> SeedanceMock:
+    """A live emulator on a free loopback port (one per session), reset for each test."""
+    server = _seedance_mock_server
+    mock = SeedanceMock(server.url, TEST_TOKEN, ControlClient(server.url), server.app)
+    mock.reset()
+    return mock
+
+
+def route_into_app(mock: responses.RequestsMock, app: Flask, base_url: str) -> None:
+    """Send every `requests` call for `base_url` into `app` through its test client (no socket)."""
+    test_client = app.test_client()
+
+    def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+        try:
+            answer = test_client.open(
+                request.path_url,
+                method=request.method or "GET",
+                headers=list(request.headers.items()),
+                data=body or b"",
+                base_url=base_url,
+            )
+        except ConnectionDropped:
+            raise requests.ConnectionError("connection dropped by seedance-mock (forced fault)") from None
+        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+        return answer.status_code, headers, answer.get_data()
+
+    pattern = re.compile(re.escape(base_url) + r"(/.*)?$")
+    for method in _METHODS:
+        mock.add_callback(method, pattern, callback=callback, content_type=None)
+
+
+@pytest.fixture
+def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
+    """The emulator without a socket: `requests` calls to http://seedance-mock.test go into the app."""
+    from mockserver.app import create_app
+
+    app = create_app({"SEED": 0})
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_passthru(re.compile(r"^(?!" + re.escape(INPROCESS_URL) + r")"))
+        route_into_app(mock, app, INPROCESS_URL)
+        yield SeedanceMock(INPROCESS_URL, TEST_TOKEN, ControlClient(INPROCESS_URL), app)
+

@@ -1,0 +1,49 @@
+"""Locate and load the contract (openapi.yaml): repo top level first, then the copy the wheel ships."""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_NAME = "openapi.yaml"
+
+
+def spec_path() -> Path:
+    """Return the path of openapi.yaml (repo top level, else `seedance_openapi/openapi.yaml` from the wheel)."""
+    top = Path(__file__).resolve().parent.parent / SPEC_NAME
+    if top.is_file():
+        return top
+    packaged = importlib.resources.files("seedance_openapi") / SPEC_NAME
+    return Path(str(packaged))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        loaded = yaml.safe_load(fh)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} is not an OpenAPI document")
+    return loaded
+
+
+def load_spec(path: str | Path | None = None) -> dict[str, Any]:
+    """Load (and cache) the OpenAPI document as a dict. Callers must not mutate it."""
+    return _load(str(path or spec_path()))
+
+
+def family_models(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Map each family name (x-family) to its model ids (x-models), as the spec's *_RULES schemas say."""
+    families: dict[str, list[str]] = {}
+    for schema in spec["components"]["schemas"].values():
+        if isinstance(schema, dict) and "x-family" in schema:
+            families[str(schema["x-family"])] = [str(m) for m in schema.get("x-models", [])]
+    return families
+
+
+def external_rules(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Map rule id -> its `x-external-rules` entry (models, fields, limits)."""
+    return {str(rule["x-rule"]): rule for rule in spec.get("x-external-rules", [])}
