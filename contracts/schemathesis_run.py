@@ -82,7 +82,7 @@ def serve_on_loopback(app: Any) -> Iterator[str]:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     class QuietHandler(WSGIRequestHandler):
-        def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 (werkzeug's signature)
+        def log(self, type: str, message: str, *args: Any) -> None:
             """Keep test output clean: no access log."""
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
