@@ -1,0 +1,96 @@
+"""Shared fixtures for the emulator's tests: an app on a fake clock and a Flask test client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockserver import create_app
+from mockserver.app import EXTENSION, MockState
+from mockserver.backend import Backend
+
+CREATE = "/api/open-api/v1/seedance/videos"
+TOKEN = "sk_test"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+START = 1_750_000_000.0
+
+
+class FakeClock:
+    """A clock tests move by hand: tasks progress without sleeping."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def std_body(**fields: Any) -> dict[str, Any]:
+    """A valid STD body with `fields` changed."""
+    body: dict[str, Any] = {"model": "seedance2.0-std", "prompt": "a cat on a roof", "duration": 8}
+    body.update(fields)
+    return body
+
+
+def get_path(task_id: str) -> str:
+    """The query path of a task."""
+    return f"/api/open-api/v1/videos/{task_id}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def mock_app(clock: FakeClock) -> Iterator[Flask]:
+    app = create_app({"CLOCK": clock, "SEED": 7})
+    yield app
+    app.extensions[EXTENSION].backend.close()
+
+
+@pytest.fixture
+def http(mock_app: Flask) -> FlaskClient:
+    return mock_app.test_client()
+
+
+@pytest.fixture
+def backend(mock_app: Flask) -> Backend:
+    state: MockState = mock_app.extensions[EXTENSION]
+    return state.backend
+
+
+def create_task(http: FlaskClient, token: str = TOKEN, **fields: Any) -> str:
+    """Create a valid task and return its id."""
+    answer = http.post(CREATE, json=std_body(**fields), headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.get_json()
+    task_id: str = answer.get_json()["data"]["task_id"]
+    return task_id
+
+
+def query(http: FlaskClient, task_id: str, token: str = TOKEN) -> dict[str, Any]:
+    """Query a task (expects 200) and return its data."""
+    answer = http.get(get_path(task_id), headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.get_json()
+    data: dict[str, Any] = answer.get_json()["data"]
+    return data
+
+
+def assert_envelope(answer: Any, status: int, error_id: str) -> dict[str, Any]:
+    """The answer is the error envelope with this status and id."""
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.mimetype == "application/json"
+    body: dict[str, Any] = answer.get_json()
+    assert body["code"] == f"{status * 100}"
+    assert isinstance(body["msg"], str) and body["msg"]
+    assert body["data"]["error"] == error_id
+    assert isinstance(body["data"]["rules"], list)
+    assert isinstance(body["data"]["violations"], list)
+    return body
