@@ -1,0 +1,277 @@
+"""``seedance``: the command line over ``SeedanceClient`` (create, status, wait, download).
+
+Exit codes (also in the README):
+  0 ok · 1 other error · 2 usage · 3 request rejected (validation, 400/413/415) · 4 authentication ·
+  5 task failed · 6 wait timed out · 7 not found or result expired · 8 rate limited, server error or
+  connection failure · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from client.api import SeedanceClient
+from client.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitError,
+    SeedanceError,
+    ServerError,
+    TaskFailedError,
+    ValidationError,
+    WaitTimeout,
+)
+from client.models import Task
+
+__all__ = ["EXIT_CODES", "main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED, EXIT_AUTH = 0, 1, 2, 3, 4
+EXIT_FAILED, EXIT_TIMEOUT, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 5, 6, 7, 8, 130
+# Most specific first: the first matching class decides the exit code.
+EXIT_CODES: tuple[tuple[type[SeedanceError], int], ...] = (
+    (ValidationError, EXIT_REJECTED),
+    (AuthenticationError, EXIT_AUTH),
+    (TaskFailedError, EXIT_FAILED),
+    (WaitTimeout, EXIT_TIMEOUT),
+    (NotFoundError, EXIT_NOT_FOUND),  # includes ResultExpiredError
+    (RateLimitError, EXIT_UNAVAILABLE),
+    (ServerError, EXIT_UNAVAILABLE),
+    (APIConnectionError, EXIT_UNAVAILABLE),
+)
+
+
+def _number(text: str) -> int | float:
+    """An int when integral, else a float, so pre-flight (not argparse) judges 5.5 with its rule id."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-key", help="API key (default: $SEEDANCE_API_KEY)")
+    parser.add_argument("--base-url", help="API base URL (default: $SEEDANCE_BASE_URL or the real service)")
+    parser.add_argument("--timeout", type=float, help="seconds per HTTP request (default 60)")
+    parser.add_argument("--retries", type=int, help="retries of a failed request where safe (default 3)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seedance", description="Create Seedance video tasks, wait for them, "
+                                     "download the results.", epilog=(__doc__ or "").split("\n\n", 1)[-1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_global_options(parser)
+    parser.set_defaults(timeout=60.0, retries=3)
+    # Global options also work after the subcommand: the subparsers repeat them with SUPPRESS defaults,
+    # so a value given before the subcommand is not overwritten by a subparser default.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    _add_global_options(common)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    waiting = argparse.ArgumentParser(add_help=False)
+    waiting.add_argument("--wait-timeout", type=float, default=600.0, help="give up after S seconds (600)")
+    waiting.add_argument("--poll-interval", type=float, default=2.0, help="first poll interval in s (2, grows)")
+
+    create = commands.add_parser("create", parents=[common, waiting], help="create a video task")
+    create.add_argument("--model", help="model id, e.g. seedance2.0-std")
+    create.add_argument("--prompt", help="text prompt")
+    create.add_argument("--duration", type=_number, help="length in seconds")
+    create.add_argument("--ratio", help="aspect ratio, e.g. 16:9")
+    create.add_argument("--resolution", help="480p, 720p or 1080p (SP / Mini routes)")
+    create.add_argument("--orientation", help="landscape or portrait")
+    create.add_argument("--image", dest="images", action="append", metavar="URL", help="reference image (repeat)")
+    create.add_argument("--first-image", metavar="URL", help="first frame")
+    create.add_argument("--last-image", metavar="URL", help="last frame")
+    create.add_argument("--reference-video", dest="reference_videos", action="append", metavar="URL",
+                        help="reference video (repeat)")
+    create.add_argument("--reference-audio", dest="reference_audios", action="append", metavar="URL",
+                        help="reference audio (repeat)")
+    create.add_argument("--header", dest="headers", action="append", type=_header, metavar="'NAME: VALUE'",
+                        help="extra request header (repeat), e.g. 'X-Seedance-Mock: complete'")
+    create.add_argument("--no-validate", action="store_true", help="skip pre-flight checks")
+    create.add_argument("--wait", action="store_true", help="wait until the task is finished")
+    create.add_argument("--output", "-o", metavar="FILE", help="wait, then download the video to FILE")
+
+    status = commands.add_parser("status", parents=[common], help="show a task")
+    status.add_argument("task_id")
+
+    wait = commands.add_parser("wait", parents=[common, waiting], help="wait until a task is finished")
+    wait.add_argument("task_id")
+    wait.add_argument("--output", "-o", metavar="FILE", help="then download the video to FILE")
+
+    download = commands.add_parser("download", parents=[common], help="download a finished task's video")
+    download.add_argument("target", metavar="TASK_ID_OR_URL")
+    download.add_argument("--output", "-o", metavar="PATH", default=".", help="file or directory (default .)")
+    return parser
+
+
+class _Display:
+    """Progress on stderr: a live line on a terminal, plain lines when stderr is a file or pipe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.started = time.monotonic()
+        self._last_status: str | None = None
+        self._dirty = False
+
+    def task(self, task: Task) -> None:
+        elapsed = time.monotonic() - self.started
+        if self.live:
+            self._line(f"{task.task_id}  {task.status:<10}  {elapsed:6.1f} s")
+        elif task.status != self._last_status:
+            self.stream.write(f"{task.task_id} {task.status} ({elapsed:.1f} s)\n")
+            self.stream.flush()
+        self._last_status = task.status
+
+    def progress(self, done: int, total: int | None) -> None:
+        if not self.live:
+            return
+        if total:
+            self._line(f"downloading {_size(done)} / {_size(total)}  {100 * done // total:3d}%")
+        else:
+            self._line(f"downloading {_size(done)}")
+
+    def end_line(self) -> None:
+        if self._dirty:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._dirty = False
+
+    def _line(self, text: str) -> None:
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+        self._dirty = True
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1000:.1f} kB"
+
+
+def _print_task(task: Task, out: TextIO, path: Path | None = None) -> None:
+    rows: list[tuple[str, Any]] = [("task_id", task.task_id), ("status", task.status), ("model", task.model),
+                                   ("created_at", task.created_at)]
+    if task.video_url:
+        rows += [("video_url", task.video_url), ("expires_at", task.expires_at)]
+    if task.error:
+        rows.append(("error", f"{task.error.code}: {task.error.message}"))
+    if path is not None:
+        rows.append(("saved", path))
+    for key, value in rows:
+        out.write(f"{key:<11} {value}\n")
+
+
+def _emit(args: argparse.Namespace, out: TextIO, task: Task | None, path: Path | None = None) -> None:
+    if args.json:
+        payload: dict[str, Any] = task.to_dict() if task is not None else {}
+        if path is not None:
+            payload["path"] = str(path)
+        out.write(json.dumps(payload) + "\n")
+    elif task is not None:
+        _print_task(task, out, path)
+    elif path is not None:
+        out.write(f"{path}\n")
+
+
+def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _Display) -> int:
+    def wait(task_or_id: Task | str) -> Task:
+        try:
+            return api.wait(task_or_id, timeout=args.wait_timeout, poll_interval=args.poll_interval,
+                            on_update=display.task)
+        finally:
+            display.end_line()
+
+    def download(target: Task | str, where: str) -> Path:
+        try:
+            return api.download(target, where, on_progress=display.progress)
+        finally:
+            display.end_line()
+
+    if args.command == "create":
+        fields = {name: getattr(args, name) for name in (
+            "model", "prompt", "duration", "ratio", "resolution", "orientation", "images", "first_image",
+            "last_image", "reference_videos", "reference_audios")}
+        task = api.create_video(**fields, validate=False if args.no_validate else None,
+                                headers=dict(args.headers or []))
+        if args.wait or args.output:
+            display.task(task)
+            task = wait(task)
+        path = download(task, args.output) if args.output else None
+        _emit(args, out, task, path)
+    elif args.command == "status":
+        _emit(args, out, api.get_task(args.task_id))
+    elif args.command == "wait":
+        task = wait(args.task_id)
+        _emit(args, out, task, download(task, args.output) if args.output else None)
+    else:
+        _emit(args, out, None, download(args.target, args.output))
+    return EXIT_OK
+
+
+def _report(error: SeedanceError, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    code = next((exit_code for cls, exit_code in EXIT_CODES if isinstance(error, cls)), EXIT_ERROR)
+    err.write(f"seedance: error: {error}\n")
+    violations = error.violations if isinstance(error, ValidationError) else ()
+    for violation in violations:
+        where = f" ({violation.field})" if violation.field else ""
+        err.write(f"  {violation.rule}{where}: {violation.message}\n")
+    if isinstance(error, ValidationError) and not violations and error.rules:
+        err.write(f"  rules: {', '.join(error.rules)}\n")
+    task = getattr(error, "task", None)
+    if isinstance(error, WaitTimeout) and task is not None:
+        err.write(f"  resume with: seedance wait {task.task_id}\n")
+    if args.json:
+        detail: dict[str, Any] = {"type": type(error).__name__, "message": error.message, "status": error.status,
+                                  "error_id": error.error_id, "exit_code": code}
+        if isinstance(error, ValidationError):
+            detail["rules"] = list(error.rules)
+            detail["violations"] = [{"rule": v.rule, "field": v.field, "message": v.message}
+                                    for v in violations]
+        if isinstance(task, Task):
+            detail["task"] = task.to_dict()
+        out.write(json.dumps({"error": detail}) + "\n")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``seedance`` command; return its exit code (see the module docstring)."""
+    out, err = sys.stdout, sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    display = _Display(err)
+    try:
+        with SeedanceClient(args.api_key, args.base_url, timeout=args.timeout, max_retries=args.retries) as api:
+            return _run(args, api, out, display)
+    except SeedanceError as error:
+        display.end_line()
+        return _report(error, args, out, err)
+    except KeyboardInterrupt:
+        display.end_line()
+        err.write("seedance: interrupted\n")
+        return EXIT_INTERRUPTED
+    except OSError as error:  # e.g. the output directory is not writable
+        err.write(f"seedance: error: {error}\n")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
