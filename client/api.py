@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -290,8 +290,10 @@ def _stream_to(response: requests.Response, target: Path, on_progress: ProgressC
     # With a Content-Encoding, Content-Length counts encoded bytes, not the ones written.
     total = int(length) if length and length.isdigit() and "Content-Encoding" not in response.headers else None
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp: IO[bytes] = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed or removed below, on every path)
-        dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False)
+    # Same directory as the target so the final rename is atomic; created 0o666 so the umask applies as
+    # for any new file (NamedTemporaryFile would leave the video readable by its owner only).
+    part = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
+    tmp: IO[bytes] = os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
     written = 0
     try:
         with tmp:
@@ -307,8 +309,8 @@ def _stream_to(response: requests.Response, target: Path, on_progress: ProgressC
                 raise APIConnectionError(f"download cut short: {written} of {total} bytes")
             tmp.flush()
             os.fsync(tmp.fileno())
-        os.replace(tmp.name, target)
+        os.replace(part, target)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp.name)
+            os.unlink(part)
         raise

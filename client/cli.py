@@ -227,8 +227,10 @@ def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _D
 
 def _report(error: SeedanceError, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     code = next((exit_code for cls, exit_code in EXIT_CODES if isinstance(error, cls)), EXIT_ERROR)
-    err.write(f"seedance: error: {error}\n")
     violations = error.violations if isinstance(error, ValidationError) else ()
+    pre_flight = isinstance(error, ValidationError) and error.status is None
+    # Pre-flight messages list every violation; the lines below already do, one per rule.
+    err.write(f"seedance: error: {'request rejected before sending' if pre_flight else error}\n")
     for violation in violations:
         where = f" ({violation.field})" if violation.field else ""
         err.write(f"  {violation.rule}{where}: {violation.message}\n")

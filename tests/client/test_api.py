@@ -277,3 +277,16 @@ def test_task_to_dict_is_json_ready() -> None:
     out = task.to_dict()
     assert json.loads(json.dumps(out))["error"] == {"code": "GENERATION_FAILED", "message": "the model refused"}
     assert out["is_terminal"] is True
+
+
+def test_downloaded_file_gets_normal_permissions(api: SeedanceClient, mocked: responses.RequestsMock,
+                                                 tmp_path: Path) -> None:
+    import os
+
+    mocked.add(responses.GET, VIDEO_URL, body=VIDEO)
+    umask = os.umask(0o022)
+    try:
+        path = api.download(VIDEO_URL, tmp_path / "v.mp4")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
