@@ -40,23 +40,23 @@ def ok(data: dict[str, Any]) -> Response:
     return Response(body, status=200, mimetype="application/json")
 
 
-def authenticate() -> str:
+def authenticate(st: MockState, environ: dict[str, Any]) -> str:
     """The bearer token of the request (401 when missing, another scheme, empty or not an allowed key)."""
-    header = request.headers.get("Authorization", "")
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError("UNAUTHORIZED", "missing or invalid bearer token")
-    keys = state().config["API_KEYS"]
+    keys = st.config["API_KEYS"]
     if keys and token not in keys:
         raise ApiError("UNAUTHORIZED", "unknown API key")
     g.token = token
     return token
 
 
-def header_directives() -> Directives:
+def header_directives(environ: dict[str, Any]) -> Directives:
     """Directives of the `X-Seedance-Mock` header (400 when malformed)."""
-    raw = request.headers.get(DIRECTIVE_HEADER)
+    raw = environ.get("HTTP_X_SEEDANCE_MOCK")
     if not raw:
         return Directives()
     try:
@@ -79,9 +79,9 @@ def apply_fault(kind: str | None, retry_after: int = 1, delay: float = 0.0) -> R
     raise ApiError(error_id, msg, retry_after=wait)
 
 
-def forced(operation: str, token: str, directives: Directives) -> Response | None:
+def forced(st: MockState, operation: str, token: str, directives: Directives) -> Response | None:
     """Apply a queued fault for (token, operation), then the request's own fault directive."""
-    fault = state().backend.faults.take(token, operation)
+    fault = st.backend.faults.take(token, operation)
     if fault is not None:
         dropped = apply_fault(fault.kind, fault.retry_after, fault.delay)
         if dropped is not None:
@@ -89,9 +89,25 @@ def forced(operation: str, token: str, directives: Directives) -> Response | Non
     return apply_fault(directives.fault, 1, directives.delay)
 
 
+def media_type(environ: dict[str, Any]) -> str:
+    """The Content-Type without parameters, lower case (cheaper than `request.mimetype`)."""
+    return str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
+
+
+def host_url(environ: dict[str, Any]) -> str:
+    """`scheme://host/` of the request (what `request.host_url` gives, without its IRI round trip)."""
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "localhost")
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and port not in ("80", "443"):
+            host = f"{host}:{port}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}/"
+
+
 def read_json_body() -> Any:
     """The parsed body: 415 unless application/json, 413 when too large, 400 INVALID_JSON when not JSON."""
-    if request.mimetype != "application/json":
+    if media_type(request.environ) != "application/json":
         raise ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
     try:
         raw = request.get_data(cache=True)
@@ -107,21 +123,21 @@ def read_json_body() -> Any:
 
 
 def _summary(body: Any) -> str:
+    """A short, cheap description of a body for the journal (no re-serialisation of the whole body)."""
     if isinstance(body, dict):
-        keys = ("model", "duration", "ratio", "resolution", "orientation")
-        parts = {k: body[k] for k in keys if k in body}
+        parts = [f"{k}={body[k]!r:.40}" for k in ("model", "duration", "ratio", "resolution") if k in body]
         prompt = body.get("prompt")
         if isinstance(prompt, str):
-            parts["prompt"] = prompt[:80]
-        text = json.dumps(parts, ensure_ascii=False, default=str)
-    else:
-        text = json.dumps(body, ensure_ascii=False, default=str)
-    return text[:300]
+            parts.append(f"prompt={prompt[:80]!r}")
+        if len(body) > len(parts):
+            parts.append(f"fields={len(body)}")
+        return " ".join(parts)
+    return f"{type(body).__name__}: {body!r:.100}"
 
 
-def apply_outcome(task_id: str, directives: Directives) -> None:
+def apply_outcome(st: MockState, task_id: str, directives: Directives) -> None:
     """`fail` / `complete` directives applied to a task."""
-    backend = state().backend
+    backend = st.backend
     if directives.complete:
         backend.complete_task(task_id)
     elif directives.fail:
@@ -132,10 +148,11 @@ def apply_outcome(task_id: str, directives: Directives) -> None:
 def create_video() -> Response:
     """POST create: auth, limits, forcing, body checks, then a new queued task."""
     st = state()
-    token = authenticate()
+    environ = request.environ
+    token = authenticate(st, environ)
     st.backend.admit(token)
-    directives = header_directives()
-    dropped = forced("create", token, directives)
+    directives = header_directives(environ)
+    dropped = forced(st, "create", token, directives)
     if dropped is not None:
         return dropped
     body = read_json_body()
@@ -158,7 +175,8 @@ def create_video() -> Response:
         )
     st.backend.check_in_flight(token)
     task = st.backend.create(token, body)
-    apply_outcome(task.task_id, directives)
+    if directives.complete or directives.fail:
+        apply_outcome(st, task.task_id, directives)
     return ok({"task_id": task.task_id, "status": "queued", "model": task.model, "created_at": int(task.created_at)})
 
 
@@ -166,28 +184,32 @@ def create_video() -> Response:
 def get_video(task_id: str) -> Response:
     """GET query: the caller's task as it is now (404 for unknown and other tokens' tasks)."""
     st = state()
-    token = authenticate()
+    environ = request.environ
+    token = authenticate(st, environ)
     st.backend.admit(token)
-    directives = header_directives()
-    dropped = forced("get", token, directives)
+    directives = header_directives(environ)
+    dropped = forced(st, "get", token, directives)
     if dropped is not None:
         return dropped
     task = st.backend.get(token, task_id)
     if directives.complete or directives.fail:
-        apply_outcome(task.task_id, directives)
+        apply_outcome(st, task.task_id, directives)
         task = st.backend.get(token, task_id)
-    return ok(st.backend.task_view(task, request.host_url))
+    return ok(st.backend.task_view(task, host_url(environ)))
 
 
 @api.after_app_request
 def journal(response: Response) -> Response:
     """Record every request outside the control API: what was asked and what was answered."""
-    if not request.path.startswith("/_mock/"):
-        status = 0 if request.environ.get(DROP_KEY) else response.status_code
-        token = getattr(g, "token", None)
+    environ = request.environ
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith("/_mock/"):
+        status = 0 if environ.get(DROP_KEY) else response.status_code
+        token = g.get("token")
         if token is None:
-            _, _, raw = request.headers.get("Authorization", "").partition(" ")
+            _, _, raw = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
             token = raw.strip() or None
-        body = getattr(g, "journal_body", "")
-        state().backend.record(request.method, request.full_path.rstrip("?"), status, token, body)
+        query = environ.get("QUERY_STRING")
+        full_path = f"{path}?{query}" if query else path
+        state().backend.record(environ["REQUEST_METHOD"], full_path, status, token, g.get("journal_body", ""))
     return response
