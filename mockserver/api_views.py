@@ -166,7 +166,8 @@ def create_video() -> Response:
             return dropped
         directives = directives.merge(in_prompt)
     violations = st.validator.violations(body)
-    if isinstance(body, dict) and st.backend.knows_model(body.get("model")):
+    backend = st.backend
+    if (backend.media or backend.audits) and isinstance(body, dict) and backend.knows_model(body.get("model")):
         violations += st.external.check(body, st.backend.media, st.backend.audits)
     if violations:
         ids = rule_ids(violations)

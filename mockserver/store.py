@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a setattr call per field on the hot path
 class Task:
-    """A task and its whole timeline; its status is derived from the timeline at read time."""
+    """A task and its whole timeline; its status is derived from the timeline at read time.
+    Treat it as immutable: changes go through `replace` and `TaskStore.put`."""
 
     task_id: str
     token: str
