@@ -182,7 +182,8 @@ class SeedanceClient:
         """
         url, name = self._result_url(task_or_url)
         target = Path(path)
-        if target.is_dir():
+        # "videos/" names a directory even before it exists.
+        if target.is_dir() or str(path).endswith(("/", os.sep)):
             target = target / name
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key and self._same_origin(url) else {}
         response = self._transport.open(url, headers=headers)

@@ -290,3 +290,10 @@ def test_downloaded_file_gets_normal_permissions(api: SeedanceClient, mocked: re
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_download_into_a_new_directory_named_with_a_slash(api: SeedanceClient, mocked: responses.RequestsMock,
+                                                          tmp_path: Path) -> None:
+    mocked.add(responses.GET, VIDEO_URL, body=VIDEO)
+    path = api.download(VIDEO_URL, f"{tmp_path}/videos/")
+    assert path == tmp_path / "videos" / "vid_1.mp4" and path.read_bytes() == VIDEO
