@@ -133,6 +133,7 @@ class _Display:
         self._dirty = False
 
     def task(self, task: Task) -> None:
+        """Show a task snapshot with the time elapsed since the command started."""
         elapsed = time.monotonic() - self.started
         if self.live:
             self._line(f"{task.task_id}  {task.status:<10}  {elapsed:6.1f} s")
@@ -142,6 +143,7 @@ class _Display:
         self._last_status = task.status
 
     def progress(self, done: int, total: int | None) -> None:
+        """Show download progress (live line only: a log file does not need every chunk)."""
         if not self.live:
             return
         if total:
@@ -150,6 +152,7 @@ class _Display:
             self._line(f"downloading {_size(done)}")
 
     def end_line(self) -> None:
+        """Finish the live line so the next output starts on a fresh line."""
         if self._dirty:
             self.stream.write("\n")
             self.stream.flush()
@@ -192,6 +195,7 @@ def _emit(args: argparse.Namespace, out: TextIO, task: Task | None, path: Path |
 
 def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _Display) -> int:
     def wait(task_or_id: Task | str) -> Task:
+        """Wait with the live display, always closing its line."""
         try:
             return api.wait(task_or_id, timeout=args.wait_timeout, poll_interval=args.poll_interval,
                             on_update=display.task)
@@ -199,6 +203,7 @@ def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _D
             display.end_line()
 
     def download(target: Task | str, where: str) -> Path:
+        """Download with progress, always closing the progress line."""
         try:
             return api.download(target, where, on_progress=display.progress)
         finally:

@@ -161,12 +161,14 @@ class _Collector:
         self._messages: dict[str, str] = {}
 
     def add(self, rule: str, field: str, message: str) -> None:
+        """Record that ``field`` broke ``rule`` (the first message per rule is kept)."""
         fields = self._fields.setdefault(rule, [])
         if field not in fields:
             fields.append(field)
         self._messages.setdefault(rule, message)
 
     def result(self) -> list[Violation]:
+        """One violation per rule id, in the order the rules were first broken."""
         out = []
         for rule, fields in self._fields.items():
             message = self._messages[rule]
