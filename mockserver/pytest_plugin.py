@@ -18,6 +18,7 @@ from mockserver.server import EmbeddedServer
 
 TEST_TOKEN = "sk_test"
 INPROCESS_URL = "http://seedance-mock.test"
+LOOPBACK = re.compile(r"^https?://(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?(/|$)")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -72,8 +73,15 @@ def route_into_app(mock: responses.RequestsMock, app: Flask, base_url: str) -> N
             )
         except ConnectionDropped:
             raise requests.ConnectionError("connection dropped by seedance-mock (forced fault)") from None
-        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
-        return answer.status_code, headers, answer.get_data()
+        data = answer.get_data()
+        headers = dict(answer.headers.items())
+        if request.method == "HEAD":
+            # A HEAD answer has no body to match its Content-Length; urllib3 would report it cut short.
+            headers.pop("Content-Length", None)
+        else:
+            # Keep Content-Length, so clients can show download progress and detect cut-short bodies.
+            headers["Content-Length"] = str(len(data))
+        return answer.status_code, headers, data
 
     pattern = re.compile(re.escape(base_url) + r"(/.*)?$")
     for method in _METHODS:
@@ -87,7 +95,8 @@ def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
 
     app = create_app({"SEED": 0})
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_passthru(re.compile(r"^(?!" + re.escape(INPROCESS_URL) + r")"))
+        # Only loopback may pass through: a stray request to anywhere else fails instead of reaching the network.
+        mock.add_passthru(LOOPBACK)
         route_into_app(mock, app, INPROCESS_URL)
         yield SeedanceMock(INPROCESS_URL, TEST_TOKEN, ControlClient(INPROCESS_URL), app)
 

@@ -36,6 +36,7 @@ def test_inprocess_fixture(seedance_mock_inprocess: SeedanceMock) -> None:
     data = requests.get(f"{mock.url}/api/open-api/v1/videos/{task_id}", headers=mock.headers, timeout=10).json()
     video = requests.get(data["data"]["result"]["video_url"], timeout=10)
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+    assert int(video.headers["Content-Length"]) == len(video.content)
     bad = requests.post(mock.url + CREATE, data=b"{", headers={**mock.headers, "Content-Type": "application/json"},
                         timeout=10)
     assert bad.status_code == 400 and bad.json()["data"]["error"] == "INVALID_JSON"
@@ -52,7 +53,13 @@ def test_inprocess_drop_raises_connection_error(seedance_mock_inprocess: Seedanc
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
 
 
-def test_inprocess_lets_other_urls_through(seedance_mock_inprocess: SeedanceMock, seedance_mock: SeedanceMock) -> None:
-    # Requests to any other base URL (here: the live emulator) are not intercepted.
+def test_inprocess_blocks_the_network(seedance_mock_inprocess: SeedanceMock) -> None:
+    # Anything that is neither the in-process emulator nor loopback fails at once: no test reaches the network.
+    with pytest.raises(requests.ConnectionError):
+        requests.get("https://www.jimmyai.cn/api/open-api/v1/videos/vid_x", timeout=2)
+
+
+def test_inprocess_lets_loopback_through(seedance_mock_inprocess: SeedanceMock, seedance_mock: SeedanceMock) -> None:
+    # Loopback URLs (here: the live emulator) are not intercepted.
     answer = requests.post(seedance_mock.url + CREATE, json=BODY, headers=seedance_mock.headers, timeout=10)
     assert answer.status_code == 200
