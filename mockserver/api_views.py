@@ -158,13 +158,14 @@ def create_video() -> Response:
     body = read_json_body()
     try:
         in_prompt = prompt_directives(body.get("prompt")) if isinstance(body, dict) else None
+        merged = directives.merge(in_prompt) if in_prompt is not None else directives
     except DirectiveError as exc:
         raise ApiError("VALIDATION_FAILED", f"prompt marker: {exc}") from None
     if in_prompt is not None:
         dropped = apply_fault(in_prompt.fault, 1, in_prompt.delay)
         if dropped is not None:
             return dropped
-        directives = directives.merge(in_prompt)
+        directives = merged
     violations = st.validator.violations(body)
     backend = st.backend
     if (backend.media or backend.audits) and isinstance(body, dict) and backend.knows_model(body.get("model")):

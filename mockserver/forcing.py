@@ -134,7 +134,14 @@ class Directives:
             complete=self.complete or other.complete,
             fault=other.fault or self.fault,
             delay=other.delay or self.delay,
-        )
+        ).checked()
+
+    def checked(self) -> Directives:
+        """These directives, or DirectiveError when they contradict each other."""
+        if self.fail and self.complete:
+            # A task cannot both fail and complete; guessing which one was meant would hide a test's mistake.
+            raise DirectiveError("fail and complete contradict each other")
+        return self
 
 
 def parse_directives(text: str) -> Directives:
@@ -168,7 +175,7 @@ def parse_directives(text: str) -> Directives:
                 raise DirectiveError("delay must be between 0 and 300 seconds")
         else:
             raise DirectiveError(f"unknown directive {name!r}")
-    return result
+    return result.checked()
 
 
 def prompt_directives(prompt: object) -> Directives | None:

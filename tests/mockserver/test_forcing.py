@@ -193,7 +193,10 @@ def test_header_outcomes(http: FlaskClient, clock: FakeClock) -> None:
     assert query(http, task_id)["error"]["message"] == "quota"
 
 
-@pytest.mark.parametrize("header", ["explode", "fault=418", "fail-at=later", "delay=abc", "delay=-1", "complete=1"])
+@pytest.mark.parametrize("header", [
+    "explode", "fault=418", "fail-at=later", "delay=abc", "delay=-1", "complete=1",
+    "fail; complete", "complete; fail=x",
+])
 def test_bad_header_directive_is_400(http: FlaskClient, header: str) -> None:
     answer = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": header})
     assert_envelope(answer, 400, "VALIDATION_FAILED")
@@ -235,3 +238,9 @@ def test_task_timeline_endpoint(http: FlaskClient, mock_app: Flask) -> None:
     data = control(http, "GET", f"/tasks/{task_id}")
     assert data["width"] == 720 and data["height"] == 1280
     assert data["created_at"] < data["processing_at"] < data["finished_at"]
+
+
+def test_header_and_prompt_that_contradict_are_400(http: FlaskClient) -> None:
+    body = std_body(prompt="[[seedance-mock: complete]] a cat")
+    answer = http.post(CREATE, json=body, headers={**AUTH, "X-Seedance-Mock": "fail=quota"})
+    assert_envelope(answer, 400, "VALIDATION_FAILED")
