@@ -17,6 +17,10 @@ from mockserver.control import ControlClient
 from mockserver.server import EmbeddedServer
 
 TEST_TOKEN = "sk_test"
+OTHER_TOKEN = "sk_test_other"
+# The fixtures accept exactly these two keys: a second tenant for isolation tests, and any other token is
+# refused with 401, so integrators can test their bad-token handling (and Schemathesis' ignored_auth check holds).
+FIXTURE_CONFIG = {"SEED": 0, "API_KEYS": [TEST_TOKEN, OTHER_TOKEN]}
 INPROCESS_URL = "http://seedance-mock.test"
 LOOPBACK = re.compile(r"^https?://(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?(/|$)")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -30,6 +34,7 @@ class SeedanceMock:
     token: str
     control: ControlClient
     app: Flask
+    other_token: str = OTHER_TOKEN
 
     @property
     def headers(self) -> dict[str, str]:
@@ -44,13 +49,13 @@ class SeedanceMock:
 
 @pytest.fixture(scope="session")
 def _seedance_mock_server() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer({"SEED": 0}) as server:
+    with EmbeddedServer(FIXTURE_CONFIG) as server:
         yield server
 
 
 @pytest.fixture
 def seedance_mock(_seedance_mock_server: EmbeddedServer) -> SeedanceMock:
-    """A live emulator on a free loopback port (one per session), reset for each test."""
+    """A live emulator on a free loopback port (one per session), reset for each test; keys sk_test, sk_test_other."""
     server = _seedance_mock_server
     mock = SeedanceMock(server.url, TEST_TOKEN, ControlClient(server.url), server.app)
     mock.reset()
@@ -93,7 +98,7 @@ def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
     """The emulator without a socket: `requests` calls to http://seedance-mock.test go into the app."""
     from mockserver.app import create_app
 
-    app = create_app({"SEED": 0})
+    app = create_app(FIXTURE_CONFIG)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         # Only loopback may pass through: a stray request to anywhere else fails instead of reaching the network.
         mock.add_passthru(LOOPBACK)

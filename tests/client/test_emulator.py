@@ -150,7 +150,9 @@ def test_not_found_and_other_tokens_tasks(api: SeedanceClient, emulator: Any) ->
     assert info.value.status == 404 and info.value.error_id == "TASK_NOT_FOUND"
     task = api.create_video(model=STD, prompt="mine", duration=5)
     with pytest.raises(NotFoundError):
-        SeedanceClient("sk_someone_else", emulator.url).get_task(task.task_id)
+        SeedanceClient(emulator.other_token, emulator.url).get_task(task.task_id)
+    with pytest.raises(AuthenticationError):
+        SeedanceClient("sk_unknown_key", emulator.url).get_task(task.task_id)
 
 
 def test_task_failed_error(api: SeedanceClient, emulator: Any) -> None:

@@ -63,3 +63,14 @@ def test_inprocess_lets_loopback_through(seedance_mock_inprocess: SeedanceMock, 
     # Loopback URLs (here: the live emulator) are not intercepted.
     answer = requests.post(seedance_mock.url + CREATE, json=BODY, headers=seedance_mock.headers, timeout=10)
     assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("fixture", ["seedance_mock", "seedance_mock_inprocess"])
+def test_fixtures_know_two_tenants_and_refuse_other_tokens(fixture: str, request: pytest.FixtureRequest) -> None:
+    mock: SeedanceMock = request.getfixturevalue(fixture)
+    task_id = requests.post(mock.url + CREATE, json=BODY, headers=mock.headers, timeout=10).json()["data"]["task_id"]
+    path = f"{mock.url}/api/open-api/v1/videos/{task_id}"
+    other = requests.get(path, headers={"Authorization": f"Bearer {mock.other_token}"}, timeout=10)
+    assert other.status_code == 404 and other.json()["data"]["error"] == "TASK_NOT_FOUND"
+    unknown = requests.get(path, headers={"Authorization": "Bearer sk_unknown"}, timeout=10)
+    assert unknown.status_code == 401 and unknown.json()["data"]["error"] == "UNAUTHORIZED"
