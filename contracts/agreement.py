@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from contracts.boundaries import BoundaryBodies
 from contracts.strategies import BodyStrategies
 from contracts.verdicts import ClientCheck, SpecOracle, Verdict, client_verdict
 
@@ -163,8 +164,8 @@ def _settings(examples: int) -> settings:
 
 
 def run_target(prop: AgreementProperty, target: str, strategy: st.SearchStrategy[Any], examples: int,
-               seed: int, exercised: Counter[str]) -> TargetResult:
-    """Run the property over one strategy; returns the shrunk disagreement if any."""
+               seed: int, exercised: Counter[str], explicit: Sequence[Any] = ()) -> TargetResult:
+    """Run the property over the `explicit` bodies, then `examples` generated ones; the shrunk disagreement if any."""
     result = TargetResult(target, 0)
     failed = False
 
@@ -182,6 +183,8 @@ def run_target(prop: AgreementProperty, target: str, strategy: st.SearchStrategy
             failed = True
             raise
 
+    for body in reversed(explicit):  # `example` stacks: reversed keeps the given order
+        check = example(body)(check)
     try:
         check()
     except AgreementFailure as failure:
@@ -200,18 +203,22 @@ def run_agreement(client_check: ClientCheck, server: ServerJudge, strategies: Bo
     report = AgreementReport()
     started = time.perf_counter()
     names = list(targets) if targets is not None else [*strategies.breakable_rules, VALID_TARGET, NOISE_TARGET]
+    edges = BoundaryBodies(strategies)
     for offset, name in enumerate(names):
+        explicit: list[Any] = []
         if name == VALID_TARGET:
             if negative_only:
                 continue
             strategy: st.SearchStrategy[Any] = strategies.valid_body()
+            explicit = edges.valid_bodies()
         elif name == NOISE_TARGET:
             strategy = strategies.noise()
             if negative_only:
                 strategy = strategy.filter(lambda body: bool(strategies.oracle.rule_ids(body)))
         else:
             strategy = strategies.breaking(name)
-        report.results.append(run_target(prop, name, strategy, examples, seed + offset, report.exercised))
+            explicit = edges.for_rule(name)
+        report.results.append(run_target(prop, name, strategy, examples, seed + offset, report.exercised, explicit))
     report.cases = prop.cases
     report.seconds = time.perf_counter() - started
     return report

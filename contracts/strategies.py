@@ -268,8 +268,9 @@ class BodyStrategies:
         return sorted(v for v in found if v not in allowed)
 
     def _pattern_misses(self, fld: str, pattern: str, p: ModelProfile) -> list[str]:
-        schemes = schemes_allowed = list(dict.fromkeys(re.findall(r"[a-z]+", pattern.split("://")[0])))
-        if not schemes_allowed:
+        # Only a URL pattern names schemes; a prompt-style pattern such as [^\t\n ...] has none.
+        schemes = list(dict.fromkeys(re.findall(r"[a-z]+", pattern.split("://")[0]))) if "://" in pattern else []
+        if not schemes:
             # A prompt-style pattern: strings of the characters it excludes (blank text).
             return ["", " ", "\t", "\n \r", "\x0b\x0c", "   \t\t  ", " " * 40]
         ext = ".mp4" if fld == "reference_videos" else ".mp3" if fld == "reference_audios" else ".png"

@@ -1,0 +1,161 @@
+"""Concrete boundary bodies per rule: the exact edges every agreement run checks before generating.
+
+Hypothesis only samples a rule's boundary (min-1 is one value among several), so a server or client with one
+boundary moved by one would be found only most of the time. These bodies are fixed and derived from the same
+failing keyword the strategies use: the spec's minimum - 1 and maximum + 1, maxItems + 1 items, maxLength + 1
+characters, the value a `not` forbids, the near misses of an enum, a wrong URL scheme, the key removed...
+One model of every family the rule applies to; each body is kept only if the spec oracle says it breaks
+exactly that rule.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from contracts.catalogue import Site
+from contracts.profiles import ModelProfile
+from contracts.strategies import BodyStrategies
+
+_EXT = {"reference_videos": ".mp4", "reference_audios": ".mp3"}
+_OTHER_TYPES: tuple[Any, ...] = (None, True, 7, "7", [], {})
+
+
+def plain_url(profile: ModelProfile, fld: str, word: str = "x") -> str:
+    """A deterministic valid URL for this field on this model."""
+    scheme = (profile.schemes.get(fld) or ("https",))[0]
+    if scheme == "asset":
+        return f"asset://{word}"
+    return f"{scheme}://example.com/{word}{_EXT.get(fld, '.png')}"
+
+
+def base_body(profile: ModelProfile, mode: str | None) -> dict[str, Any]:
+    """The smallest valid body of a model in a mode (text, images, frames or refs)."""
+    body: dict[str, Any] = {"model": profile.model, "prompt": "A red fox runs through fresh snow",
+                            "duration": int(max(profile.duration[0], min(5, profile.duration[1])))}
+    if mode == "images":
+        body["images"] = [plain_url(profile, "images")]
+    elif mode == "frames":
+        body["first_image"] = plain_url(profile, "first_image", "first")
+        body["last_image"] = plain_url(profile, "last_image", "last")
+    elif mode == "refs":
+        for fld in ("reference_videos", "reference_audios"):
+            if profile.supports(fld):
+                body[fld] = [plain_url(profile, fld)]
+    return body
+
+
+class BoundaryBodies:
+    """The fixed edge bodies of every rule, for one set of strategies (same spec, catalogue and oracle)."""
+
+    def __init__(self, strategies: BodyStrategies, per_rule: int = 24) -> None:
+        """Remember the strategies; `per_rule` caps how many bodies one rule gets."""
+        self.strategies = strategies
+        self.per_rule = per_rule
+
+    def for_rule(self, rule_id: str) -> list[Any]:
+        """Bodies that break exactly `rule_id` at its boundary, in a stable order, without duplicates."""
+        rule = self.strategies.catalogue.rules[rule_id]
+        oracle = self.strategies.oracle
+        found: list[Any] = []
+        for site in rule.sites:
+            for model in self._one_model_per_family(site):
+                profile = self.strategies.profiles.by_model[model]
+                mode = self.strategies._mode_for(site)
+                base = base_body(profile, mode if mode in profile.modes else None)
+                if oracle.rule_ids(base):
+                    continue  # no valid starting point for this model in that mode
+                for body in self._mutations(site, base, profile):
+                    if body not in found and oracle.rule_ids(body) == {rule_id}:
+                        found.append(body)
+        return found[: self.per_rule]
+
+    def valid_bodies(self) -> list[dict[str, Any]]:
+        """The smallest valid body of every model in every mode it allows, plus each duration bound."""
+        found: list[dict[str, Any]] = []
+        for model in self.strategies.catalogue.all_models:
+            profile = self.strategies.profiles.by_model[model]
+            for mode in profile.modes:
+                found.append(base_body(profile, mode))
+            for bound in profile.duration:
+                found.append({**base_body(profile, None), "duration": int(bound)})
+        return [b for b in found if not self.strategies.oracle.rule_ids(b)]
+
+    def _one_model_per_family(self, site: Site) -> list[str]:
+        chosen: dict[str | None, str] = {}
+        for model in self.strategies.catalogue.all_models:
+            if model in site.models:
+                chosen.setdefault(self.strategies.profiles.by_model[model].family, model)
+        return list(chosen.values())
+
+    def _mutations(self, site: Site, base: dict[str, Any], p: ModelProfile) -> list[Any]:
+        schema, fld = site.schema, site.field
+        if fld is None:
+            return self._body_level(schema, base, p)
+        values = self._edge_values(schema, fld, p)
+        if site.in_items:
+            values = [[v] for v in values]
+        return [{**base, fld: v} for v in values]
+
+    def _body_level(self, schema: dict[str, Any], base: dict[str, Any], p: ModelProfile) -> list[Any]:
+        out: list[Any] = []
+        if schema.get("type") == "object":
+            out += [[base], [], "", 0, None]
+        out += [{k: v for k, v in base.items() if k != key} for key in schema.get("required", [])]
+        for key, deps in schema.get("dependentRequired", {}).items():
+            alone = {k: v for k, v in base.items() if k not in deps}
+            alone.setdefault(key, plain_url(p, key))
+            out.append(alone)
+        inner = schema.get("not")
+        if isinstance(inner, dict):
+            for branch in inner.get("anyOf", []):
+                for key in branch.get("required", []):
+                    out.append({**base, key: plain_url(p, key)})
+        return out
+
+    def _edge_values(self, schema: dict[str, Any], fld: str, p: ModelProfile) -> list[Any]:
+        strategies = self.strategies
+        out: list[Any] = []
+        if "minimum" in schema:
+            out.append(schema["minimum"] - 1)
+        if "maximum" in schema:
+            out.append(schema["maximum"] + 1)
+        if "maxItems" in schema:
+            out.append([plain_url(p, fld, f"i{k}") for k in range(int(schema["maxItems"]) + 1)])
+        if "maxLength" in schema:
+            out.append("a" * (int(schema["maxLength"]) + 1))
+        if "enum" in schema:
+            allowed = [str(v) for v in schema["enum"]]
+            misses = strategies._near_misses(fld, allowed)
+            # Values other routes accept come first: they are the excluded ones ("adaptive" on STD).
+            known = strategies.profiles.field_values.get(fld, set())
+            out += sorted(misses, key=lambda v: (v not in known, v))[:4]
+        if "pattern" in schema:
+            pattern = str(schema["pattern"])
+            out += [m for m in strategies._pattern_misses(fld, pattern, p) if re.search(pattern, m) is None][:3]
+        inner = schema.get("not")
+        if isinstance(inner, dict):
+            if "const" in inner:
+                out.append(inner["const"])
+            if "pattern" in inner:
+                forbidden = str(inner["pattern"])
+                exts = [e for e in (*strategies.profiles.video_exts, *strategies.profiles.image_exts)
+                        if re.search(forbidden, f"https://example.com/x.{e}")]
+                out += [f"https://example.com/x.{e}" for e in exts[:2]]
+                out += [f"https://example.com/x.{e.upper()}?a=1" for e in exts[:2]]
+        if "type" in schema:
+            out += [v for v in _OTHER_TYPES if not _is_type(v, schema["type"])][:2]
+        return out
+
+
+def _is_type(value: Any, json_type: str) -> bool:
+    if json_type == "array":
+        return isinstance(value, list)
+    if json_type == "string":
+        return isinstance(value, str)
+    if json_type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if json_type == "object":
+        return isinstance(value, dict)
+    return False
+
