@@ -144,37 +144,52 @@ def apply_outcome(st: MockState, task_id: str, directives: Directives) -> None:
         backend.fail_task(task_id, directives.fail, directives.fail_at)
 
 
-@api.post(CREATE_PATH, provide_automatic_options=False)
-def create_video() -> Response:
-    """POST create: auth, limits, forcing, body checks, then a new queued task."""
+def admitted(operation: str) -> tuple[MockState, str, Directives, Response | None]:
+    """What both endpoints do first: auth, rate limits, header directives, and any forced fault."""
     st = state()
     environ = request.environ
     token = authenticate(st, environ)
     st.backend.admit(token)
     directives = header_directives(environ)
-    dropped = forced(st, "create", token, directives)
-    if dropped is not None:
-        return dropped
-    body = read_json_body()
+    return st, token, directives, forced(st, operation, token, directives)
+
+
+def with_prompt_directives(body: Any, directives: Directives) -> tuple[Directives, Response | None]:
+    """Merge a prompt marker's directives into the header's; a fault it names answers at once."""
     try:
         in_prompt = prompt_directives(body.get("prompt")) if isinstance(body, dict) else None
         merged = directives.merge(in_prompt) if in_prompt is not None else directives
     except DirectiveError as exc:
         raise ApiError("VALIDATION_FAILED", f"prompt marker: {exc}") from None
-    if in_prompt is not None:
-        dropped = apply_fault(in_prompt.fault, 1, in_prompt.delay)
-        if dropped is not None:
-            return dropped
-        directives = merged
+    if in_prompt is None:
+        return directives, None
+    return merged, apply_fault(in_prompt.fault, 1, in_prompt.delay)
+
+
+def reject_if_invalid(st: MockState, body: Any) -> None:
+    """Raise the 400 VALIDATION_FAILED envelope naming every broken rule: the spec's, then the external ones."""
     violations = st.validator.violations(body)
     backend = st.backend
     if (backend.media or backend.audits) and isinstance(body, dict) and backend.knows_model(body.get("model")):
-        violations += st.external.check(body, st.backend.media, st.backend.audits)
+        violations += st.external.check(body, backend.media, backend.audits)
     if violations:
         ids = rule_ids(violations)
         raise ApiError(
             "VALIDATION_FAILED", "request rejected: " + ", ".join(ids), violations=[v.as_dict() for v in violations]
         )
+
+
+@api.post(CREATE_PATH, provide_automatic_options=False)
+def create_video() -> Response:
+    """POST create: auth, limits, forcing, body checks, then a new queued task."""
+    st, token, directives, dropped = admitted("create")
+    if dropped is not None:
+        return dropped
+    body = read_json_body()
+    directives, dropped = with_prompt_directives(body, directives)
+    if dropped is not None:
+        return dropped
+    reject_if_invalid(st, body)
     st.backend.check_in_flight(token)
     task = st.backend.create(token, body)
     if directives.complete or directives.fail:
@@ -185,19 +200,14 @@ def create_video() -> Response:
 @api.get(GET_PATH, provide_automatic_options=False)
 def get_video(task_id: str) -> Response:
     """GET query: the caller's task as it is now (404 for unknown and other tokens' tasks)."""
-    st = state()
-    environ = request.environ
-    token = authenticate(st, environ)
-    st.backend.admit(token)
-    directives = header_directives(environ)
-    dropped = forced(st, "get", token, directives)
+    st, token, directives, dropped = admitted("get")
     if dropped is not None:
         return dropped
     task = st.backend.get(token, task_id)
     if directives.complete or directives.fail:
         apply_outcome(st, task.task_id, directives)
         task = st.backend.get(token, task_id)
-    return ok(st.backend.task_view(task, host_url(environ)))
+    return ok(st.backend.task_view(task, host_url(request.environ)))
 
 
 @api.after_app_request
