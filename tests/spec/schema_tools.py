@@ -59,36 +59,18 @@ def broken_rules(body: Any) -> set[str]:
 
 def spec_rule_ids() -> set[str]:
     """Every x-rule id that the spec's schemas carry (body rules, not the external ones)."""
-    found: set[str] = set()
+    return {node["x-rule"] for node in _rule_nodes(spec()["components"])}
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "x-rule" in node:
-                found.add(node["x-rule"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
 
-    walk(spec()["components"])
-    return found
+def _rule_nodes(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node] if "x-rule" in node else []
+        return found + [n for value in node.values() for n in _rule_nodes(value)]
+    if isinstance(node, list):
+        return [n for value in node for n in _rule_nodes(value)]
+    return []
 
 
 def rule_schemas() -> list[dict[str, Any]]:
     """Every subschema of components that carries an x-rule, plus the external rules."""
-    out: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "x-rule" in node:
-                out.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(spec()["components"])
-    out.extend(spec()["x-external-rules"])
-    return out
+    return [*_rule_nodes(spec()["components"]), *spec()["x-external-rules"]]
