@@ -144,8 +144,8 @@ class Backend:
 
     def get(self, token: str, task_id: str) -> Task:
         """The caller's task; another token's task is reported exactly like a missing one."""
-        task = self.store.get(task_id)
-        if task is None or task.token != token or self._expired(task):
+        task = self.lookup(task_id)
+        if task.token != token:
             raise ApiError("TASK_NOT_FOUND", f"task {task_id[:100]} not found")
         return task
 
@@ -187,8 +187,9 @@ class Backend:
         with self._lock:
             task = self.lookup(task_id)
             now = self.now()
-            if task.status_at(now) in ("completed", "failed"):
-                raise ApiError("CONFLICT", f"task {task_id} is already {task.status_at(now)}")
+            status = task.status_at(now)
+            if status in ("completed", "failed"):
+                raise ApiError("CONFLICT", f"task {task_id} is already {status}")
             updated = task.replace(
                 outcome="completed", processing_at=min(task.processing_at, now), finished_at=now
             )
