@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.catalogue import Site
 from contracts.profiles import ModelProfile
-from contracts.strategies import BodyStrategies
+from contracts.strategies import BodyStrategies, is_json_type
 
 _EXT = {"reference_videos": ".mp4", "reference_audios": ".mp3"}
 _OTHER_TYPES: tuple[Any, ...] = (None, True, 7, "7", [], {})
@@ -59,9 +59,9 @@ class BoundaryBodies:
         oracle = self.strategies.oracle
         found: list[Any] = []
         for site in rule.sites:
+            mode = self.strategies.mode_for(site)
             for model in self._one_model_per_family(site):
                 profile = self.strategies.profiles.by_model[model]
-                mode = self.strategies._mode_for(site)
                 base = base_body(profile, mode if mode in profile.modes else None)
                 if oracle.rule_ids(base):
                     continue  # no valid starting point for this model in that mode
@@ -126,13 +126,13 @@ class BoundaryBodies:
             out.append("a" * (int(schema["maxLength"]) + 1))
         if "enum" in schema:
             allowed = [str(v) for v in schema["enum"]]
-            misses = strategies._near_misses(fld, allowed)
+            misses = strategies.near_misses(fld, allowed)
             # Values other routes accept come first: they are the excluded ones ("adaptive" on STD).
             known = strategies.profiles.field_values.get(fld, set())
             out += sorted(misses, key=lambda v: (v not in known, v))[:4]
         if "pattern" in schema:
             pattern = str(schema["pattern"])
-            out += [m for m in strategies._pattern_misses(fld, pattern, p) if re.search(pattern, m) is None][:3]
+            out += [m for m in strategies.pattern_misses(fld, pattern, p) if re.search(pattern, m) is None][:3]
         inner = schema.get("not")
         if isinstance(inner, dict):
             if "const" in inner:
@@ -144,18 +144,6 @@ class BoundaryBodies:
                 out += [f"https://example.com/x.{e}" for e in exts[:2]]
                 out += [f"https://example.com/x.{e.upper()}?a=1" for e in exts[:2]]
         if "type" in schema:
-            out += [v for v in _OTHER_TYPES if not _is_type(v, schema["type"])][:2]
+            out += [v for v in _OTHER_TYPES if not is_json_type(v, schema["type"])][:2]
         return out
-
-
-def _is_type(value: Any, json_type: str) -> bool:
-    if json_type == "array":
-        return isinstance(value, list)
-    if json_type == "string":
-        return isinstance(value, str)
-    if json_type == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if json_type == "object":
-        return isinstance(value, dict)
-    return False
 

@@ -32,7 +32,8 @@ _HOSTS = st.sampled_from(["example.com", "cdn.test", "media.example.org", "a.b"]
 _WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=10)
 
 
-def _is_json_type(value: Any, json_type: str) -> bool:
+def is_json_type(value: Any, json_type: str) -> bool:
+    """Whether `value` has a JSON Schema type (5.0 is an integer, booleans are not numbers)."""
     checks = {
         "null": value is None, "boolean": isinstance(value, bool),
         "integer": (isinstance(value, int) and not isinstance(value, bool))
@@ -155,13 +156,14 @@ class BodyStrategies:
 
     def _break_site(self, site: Site) -> st.SearchStrategy[Any]:
         models = [m for m in self.catalogue.all_models if m in site.models]
-        mode = self._mode_for(site)
+        mode = self.mode_for(site)
         return st.sampled_from(models).flatmap(
             lambda m: st.tuples(self._valid_for(m, mode), st.just(self.profiles.by_model[m]))).flatmap(
             lambda pair: self._mutate(site, pair[0], pair[1]))
 
     @staticmethod
-    def _mode_for(site: Site) -> str | None:
+    def mode_for(site: Site) -> str | None:
+        """The body mode (images, frames, refs, or None) a rule's site needs to be reachable."""
         needed: set[str] = set()
         for condition in site.conditions:
             needed |= set(condition.get("required", []))
@@ -217,11 +219,11 @@ class BodyStrategies:
         fld = site.field or ""
         out: list[st.SearchStrategy[Any]] = []
         if "type" in schema:
-            wrong = [v for t, vs in _TYPE_SAMPLES.items() for v in vs if not _is_json_type(v, schema["type"])]
+            wrong = [v for t, vs in _TYPE_SAMPLES.items() for v in vs if not is_json_type(v, schema["type"])]
             out.append(st.sampled_from(wrong))
-            out.append(JSON_VALUES.filter(lambda v: not _is_json_type(v, schema["type"])))
+            out.append(JSON_VALUES.filter(lambda v: not is_json_type(v, schema["type"])))
         if "enum" in schema:
-            out.append(st.sampled_from(self._near_misses(fld, [str(v) for v in schema["enum"]])))
+            out.append(st.sampled_from(self.near_misses(fld, [str(v) for v in schema["enum"]])))
         if "minimum" in schema:
             low = schema["minimum"]
             out.append(st.sampled_from([low - 1, low - 2, 0, -1, -(10**12)]))
@@ -237,7 +239,7 @@ class BodyStrategies:
             out.append(st.sampled_from(["视", "a", "é"]).map(lambda c: c * (limit + 1)))
         if "pattern" in schema:
             pattern = str(schema["pattern"])
-            misses = [c for c in self._pattern_misses(fld, pattern, p) if re.search(pattern, c) is None]
+            misses = [c for c in self.pattern_misses(fld, pattern, p) if re.search(pattern, c) is None]
             if misses:
                 out.append(st.sampled_from(misses))
         inner = schema.get("not")
@@ -259,7 +261,8 @@ class BodyStrategies:
         ext = {"lower": ext.lower(), "upper": ext.upper(), "title": ext.title()}[case]
         return f"{stem}.{ext}{suffix}"
 
-    def _near_misses(self, fld: str, allowed: list[str]) -> list[str]:
+    def near_misses(self, fld: str, allowed: list[str]) -> list[str]:
+        """Values outside an enum: what the field takes on other routes, and variants of the allowed ones."""
         found: set[str] = set(self.profiles.field_values.get(fld, set()))
         for value in allowed:
             found |= {value.upper(), value.title(), f" {value}", f"{value} ", value[:-1], value + "x",
@@ -267,7 +270,8 @@ class BodyStrategies:
         found.add("")
         return sorted(v for v in found if v not in allowed)
 
-    def _pattern_misses(self, fld: str, pattern: str, p: ModelProfile) -> list[str]:
+    def pattern_misses(self, fld: str, pattern: str, p: ModelProfile) -> list[str]:
+        """Strings a URL or prompt pattern rejects: other schemes, empty hosts, blank text."""
         # Only a URL pattern names schemes; a prompt-style pattern such as [^\t\n ...] has none.
         schemes = list(dict.fromkeys(re.findall(r"[a-z]+", pattern.split("://")[0]))) if "://" in pattern else []
         if not schemes:
