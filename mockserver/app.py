@@ -76,6 +76,22 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
+def build_backend(cfg: Mapping[str, Any], families: Mapping[str, list[str]]) -> Backend:
+    """A fresh backend from the resolved config (at start-up and on reset)."""
+    return Backend(
+        BackendConfig(
+            speed=cfg["SPEED"],
+            seed=cfg["SEED"],
+            store=cfg["STORE"],
+            retention_seconds=float(cfg["RETENTION_SECONDS"]),
+            journal_size=int(cfg["JOURNAL_SIZE"]),
+        ),
+        families,
+        clock=cfg["CLOCK"],
+        id_factory=cfg["ID_FACTORY"],
+    )
+
+
 @dataclass
 class MockState:
     """Everything the views need, hung on `app.extensions[EXTENSION]`."""
@@ -86,27 +102,11 @@ class MockState:
     families: dict[str, list[str]]
     backend: Backend
 
-    def build_backend(self) -> Backend:
-        """A fresh backend from the config (reset)."""
-        cfg = self.config
-        return Backend(
-            BackendConfig(
-                speed=cfg["SPEED"],
-                seed=cfg["SEED"],
-                store=cfg["STORE"],
-                retention_seconds=float(cfg["RETENTION_SECONDS"]),
-                journal_size=int(cfg["JOURNAL_SIZE"]),
-            ),
-            self.families,
-            clock=cfg["CLOCK"],
-            id_factory=cfg["ID_FACTORY"],
-        )
-
     def reset(self) -> None:
         """Rebuild the backend: no tasks, faults, limits, media, audits or journal; clock offset 0."""
         old = self.backend
         old.store.clear()
-        self.backend = self.build_backend()
+        self.backend = build_backend(self.config, self.families)
         old.close()
 
 
@@ -141,8 +141,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_BODY_BYTES"])
     app.json.sort_keys = False  # type: ignore[attr-defined]
     families = family_models(spec)
-    state = MockState(cfg, CreateValidator(spec), ExternalRules(external_rules(spec)), families, None)  # type: ignore[arg-type]
-    state.backend = state.build_backend()
+    backend = build_backend(cfg, families)
+    state = MockState(cfg, CreateValidator(spec), ExternalRules(external_rules(spec)), families, backend)
     app.extensions[EXTENSION] = state
 
     from mockserver.api_views import api
