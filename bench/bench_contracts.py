@@ -20,7 +20,7 @@ from contracts.agreement import run_agreement  # noqa: E402
 from contracts.schemathesis_run import run_schemathesis  # noqa: E402
 from contracts.strategies import BodyStrategies  # noqa: E402
 from contracts.verdicts import HttpServer, SpecOracle, WsgiServer  # noqa: E402
-from mockserver.app import create_app  # noqa: E402
+from mockserver import create_app  # noqa: E402
 from mockserver.server import EmbeddedServer  # noqa: E402
 from tests.rule_table import ROWS  # noqa: E402
 

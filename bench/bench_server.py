@@ -177,7 +177,7 @@ def validator_costs() -> list[tuple[str, float, float]]:
     import jsonschema
     import jsonschema_rs
 
-    from mockserver.spec import load_spec
+    from mockserver.spec.loader import load_spec
 
     spec = load_spec()
     schema = {"$ref": "#/components/schemas/CreateVideoRequest", "components": spec["components"]}

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mockserver.app import create_app
+from mockserver import create_app
 from mockserver.server import DEFAULT_THREADS, serve
 
 

@@ -11,10 +11,10 @@ import requests
 import responses
 from flask import Flask
 
-from mockserver.apierror import ConnectionDropped
-from mockserver.app import EXTENSION, MockState
-from mockserver.control import ControlClient
+from mockserver.control_client import ControlClient
 from mockserver.server import EmbeddedServer
+from mockserver.web.middleware import ConnectionDropped
+from mockserver.web.shared import EXTENSION, MockState
 
 TEST_TOKEN = "sk_test"
 OTHER_TOKEN = "sk_test_other"
@@ -96,7 +96,7 @@ def route_into_app(mock: responses.RequestsMock, app: Flask, base_url: str) -> N
 @pytest.fixture
 def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
     """The emulator without a socket: `requests` calls to http://seedance-mock.test go into the app."""
-    from mockserver.app import create_app
+    from mockserver import create_app
 
     app = create_app(FIXTURE_CONFIG)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from mockserver.app import create_app
+from mockserver import create_app
 
 DEFAULT_THREADS = 8
 

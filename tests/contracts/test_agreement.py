@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from contracts.agreement import AgreementFailure, AgreementProperty, compare, run_agreement
 from contracts.strategies import BodyStrategies
 from contracts.verdicts import HttpServer, Verdict, WsgiServer
-from mockserver.app import create_app
+from mockserver import create_app
 from mockserver.server import EmbeddedServer
 from tests.contracts.helpers import client_rules, ignoring_rule, std_max_16
 

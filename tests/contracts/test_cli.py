@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts import cli
-from mockserver.control import ControlClient
+from mockserver.control_client import ControlClient
 from mockserver.server import EmbeddedServer
 
 

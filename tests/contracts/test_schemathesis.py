@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from contracts.schemathesis_run import run_schemathesis
-from mockserver.app import create_app
+from mockserver import create_app
 from tests.contracts.conftest import STRICT_CONFIG
 from tests.contracts.helpers import CreateCounter
 

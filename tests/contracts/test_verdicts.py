@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.verdicts import HttpServer, SpecOracle, Verdict, WsgiServer, client_verdict, verdict_from_response
-from mockserver.app import create_app
+from mockserver import create_app
 from mockserver.server import EmbeddedServer
 from tests.rule_table import ROWS, valid_body
 

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.app import EXTENSION, MockState
-from mockserver.backend import Backend
+from mockserver.state.backend import Backend
+from mockserver.web.shared import EXTENSION, MockState
 
 CREATE = "/api/open-api/v1/seedance/videos"
 TOKEN = "sk_test"

@@ -37,7 +37,7 @@ def test_create_answers_the_success_envelope(http: FlaskClient, clock: FakeClock
 
 
 def test_documented_examples_are_accepted(http: FlaskClient) -> None:
-    from mockserver.spec import load_spec
+    from mockserver.spec.loader import load_spec
 
     examples = load_spec()["paths"][CREATE]["post"]["requestBody"]["content"]["application/json"]["examples"]
     for example in examples.values():

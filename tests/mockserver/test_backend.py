@@ -1,20 +1,42 @@
-"""Backend unit tests without HTTP: timelines on an injected clock, forcing, limits, eviction, ids."""
+"""Backend behaviour without HTTP, against every store: timelines on an injected clock, forcing, limits,
+eviction, ids, journal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 
-from mockserver.apierror import ApiError
-from mockserver.backend import Backend, BackendConfig, mask_token, seeded_ids
-from mockserver.models import output_size, plan_timings
-from mockserver.spec import family_models, load_spec
+from mockserver.spec.loader import family_models, load_spec
+from mockserver.state.backend import Backend, BackendConfig, seeded_id
+from mockserver.state.errors import ApiError
+from mockserver.state.forcing import Fault
+from mockserver.state.store import open_store
+from mockserver.state.timings import output_size, plan_timings
 from tests.mockserver.conftest import FakeClock, std_body
 
 FAMILIES = family_models(load_spec())
+MakeBackend = Callable[..., Backend]
 
 
-def make_backend(clock: FakeClock, **config: object) -> Backend:
-    return Backend(BackendConfig(seed=1, **config), FAMILIES, clock=clock)  # type: ignore[arg-type]
+@pytest.fixture
+def make_backend(store_spec: str) -> Iterator[MakeBackend]:
+    """Backends over one store of each kind (two calls = two instances sharing it)."""
+    made: list[Backend] = []
+    memory = open_store("memory")  # instances in one process share one memory store
+
+    def make(clock: FakeClock, **config: object) -> Backend:
+        config.setdefault("seed", 1)
+        store = memory if store_spec == "memory" else open_store(store_spec)
+        backend = Backend(BackendConfig(**config), FAMILIES, store, clock=clock)  # type: ignore[arg-type]
+        if not made:
+            backend.reset()  # a Redis prefix or SQLite file starts empty anyway; be sure
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.close()
 
 
 def test_families_come_from_the_spec() -> None:
@@ -22,7 +44,7 @@ def test_families_come_from_the_spec() -> None:
     assert sum(len(m) for m in FAMILIES.values()) == 22
 
 
-def test_status_moves_forward_on_the_clock_only() -> None:
+def test_status_moves_forward_on_the_clock_only(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     task = backend.create("t", std_body())
@@ -51,7 +73,7 @@ def test_timings_are_realistic_and_scaled_by_speed() -> None:
     assert q_fast == pytest.approx(q_std / 10) and p_fast == pytest.approx(p_std / 10)
 
 
-def test_speed_makes_tasks_finish_sooner() -> None:
+def test_speed_makes_tasks_finish_sooner(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     slow = make_backend(clock).create("t", std_body())
     fast = make_backend(clock, speed=100.0).create("t", std_body())
@@ -85,23 +107,32 @@ def test_output_size(model: str, fields: dict[str, object], size: tuple[int, int
 
 
 def test_seeded_ids_are_reproducible_and_distinct() -> None:
-    first = seeded_ids(5)
-    second = seeded_ids(5)
-    ids = [first() for _ in range(1000)]
-    assert ids == [second() for _ in range(1000)]
-    assert len(set(ids)) == 1000
+    ids = [seeded_id(5, n) for n in range(1, 1001)]
+    assert ids == [seeded_id(5, n) for n in range(1, 1001)]
+    assert len(set(ids)) == 1000 and seeded_id(6, 1) != ids[0]
     assert all(i.startswith("vid_") and len(i) == 28 for i in ids)
-    assert seeded_ids(None)() != seeded_ids(None)()
 
 
-def test_injected_id_factory_and_retry_on_taken_ids() -> None:
+def test_seeded_ids_do_not_repeat_across_instances_and_restart_on_reset(make_backend: MakeBackend) -> None:
+    clock = FakeClock()
+    first, second = make_backend(clock, seed=9), make_backend(clock, seed=9)
+    ids = [b.create("t", std_body()).task_id for _ in range(10) for b in (first, second)]
+    assert ids == [seeded_id(9, n) for n in range(1, 21)]
+    first.reset()
+    assert second.create("t", std_body()).task_id == seeded_id(9, 1)
+
+
+def test_injected_id_factory_and_retry_on_taken_ids(store_spec: str) -> None:
     ids = iter(["vid_a", "vid_a", "vid_b"])
-    backend = Backend(BackendConfig(), FAMILIES, clock=FakeClock(), id_factory=lambda: next(ids))
+    backend = Backend(BackendConfig(), FAMILIES, open_store(store_spec), clock=FakeClock(),
+                      id_factory=lambda: next(ids))
+    backend.reset()
     assert backend.create("t", std_body()).task_id == "vid_a"
     assert backend.create("t", std_body()).task_id == "vid_b"
+    backend.close()
 
 
-def test_other_tokens_cannot_see_a_task() -> None:
+def test_other_tokens_cannot_see_a_task(make_backend: MakeBackend) -> None:
     backend = make_backend(FakeClock())
     task = backend.create("alice", std_body())
     with pytest.raises(ApiError) as err:
@@ -109,7 +140,7 @@ def test_other_tokens_cannot_see_a_task() -> None:
     assert err.value.error_id == "TASK_NOT_FOUND"
 
 
-def test_fail_at_queue_never_processes() -> None:
+def test_fail_at_queue_never_processes(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     task = backend.fail_task(backend.create("t", std_body()).task_id, "bad prompt", "queue")
@@ -118,11 +149,11 @@ def test_fail_at_queue_never_processes() -> None:
         statuses.add(task.status_at(backend.now()))
         clock.advance(1)
     assert statuses == {"queued", "failed"}
-    view = backend.task_view(backend.get("t", task.task_id), "http://x/")
+    view = backend.task_data(backend.get("t", task.task_id))
     assert view["error"] == {"code": "GENERATION_FAILED", "message": "bad prompt"}
 
 
-def test_fail_at_processing_passes_through_processing() -> None:
+def test_fail_at_processing_passes_through_processing(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     task = backend.fail_task(backend.create("t", std_body()).task_id, "boom", "processing")
@@ -133,7 +164,7 @@ def test_fail_at_processing_passes_through_processing() -> None:
     assert statuses[0] == "queued" and "processing" in statuses and statuses[-1] == "failed"
 
 
-def test_forcing_a_finished_task_is_a_conflict() -> None:
+def test_forcing_a_finished_task_is_a_conflict(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     task_id = backend.create("t", std_body()).task_id
@@ -145,7 +176,7 @@ def test_forcing_a_finished_task_is_a_conflict() -> None:
         assert err.value.status == 409
 
 
-def test_fail_at_queue_refused_once_processing() -> None:
+def test_fail_at_queue_refused_once_processing(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     task = backend.create("t", std_body())
@@ -156,7 +187,7 @@ def test_fail_at_queue_refused_once_processing() -> None:
         backend.fail_task(task.task_id, at="later")
 
 
-def test_advance_moves_the_clock_and_refuses_going_back() -> None:
+def test_advance_moves_the_clock_and_refuses_going_back(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     assert backend.advance(100) == clock.now + 100
@@ -164,7 +195,7 @@ def test_advance_moves_the_clock_and_refuses_going_back() -> None:
         backend.advance(-1)
 
 
-def test_rate_limit_per_token() -> None:
+def test_rate_limit_per_token(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     backend.set_limits("alice", rate_per_minute=2, max_in_flight=None)
@@ -179,23 +210,23 @@ def test_rate_limit_per_token() -> None:
     backend.admit("alice")
 
 
-def test_in_flight_cap() -> None:
+def test_in_flight_cap(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     backend.set_limits(None, rate_per_minute=None, max_in_flight=1)
     first = backend.create("t", std_body())
     with pytest.raises(ApiError) as err:
-        backend.check_in_flight("t")
+        backend.create("t", std_body())
     assert err.value.error_id == "TOO_MANY_TASKS"
     assert err.value.retry_after == pytest.approx(first.finished_at - clock.now, abs=1)
-    backend.check_in_flight("other")  # the cap counts per token
+    backend.create("other", std_body())  # the cap counts per token
     clock.now = first.finished_at + 1
-    backend.check_in_flight("t")
+    backend.create("t", std_body())
     with pytest.raises(ApiError):
         backend.set_limits(None, rate_per_minute=0, max_in_flight=None)
 
 
-def test_eviction_keeps_memory_flat() -> None:
+def test_eviction_keeps_memory_flat(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock, retention_seconds=100.0)
     old = backend.create("t", std_body())
@@ -205,12 +236,12 @@ def test_eviction_keeps_memory_flat() -> None:
         task = backend.create("t", std_body())
         backend.complete_task(task.task_id)
         clock.advance(10)
-    assert backend.store.count() < 40
+    assert backend.store.count_tasks() < 40
     with pytest.raises(ApiError):
         backend.get("t", old.task_id)
 
 
-def test_expired_task_is_not_found_even_before_eviction() -> None:
+def test_expired_task_is_not_found_even_before_eviction(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock, retention_seconds=100.0)
     task = backend.create("t", std_body())
@@ -220,10 +251,87 @@ def test_expired_task_is_not_found_even_before_eviction() -> None:
         backend.get("t", task.task_id)
 
 
-def test_journal_is_bounded_and_masks_tokens() -> None:
-    backend = make_backend(FakeClock(), journal_size=3)
+def test_journal_is_bounded_in_entries_and_bytes_and_pages(make_backend: MakeBackend) -> None:
+    backend = make_backend(FakeClock(), journal_size=3, journal_bytes=100_000)
     for i in range(5):
-        backend.record("GET", f"/p{i}", 200, "sk_secret_token", "")
-    assert [e["path"] for e in backend.journal] == ["/p2", "/p3", "/p4"]
-    assert all("secret" not in e["token"] for e in backend.journal)
-    assert mask_token(None) == "" and mask_token("abc") == "…"
+        backend.record({"method": "GET", "path": f"/p{i}", "status": 200})
+    entries = backend.journal()
+    assert [e["path"] for e in entries] == ["/p2", "/p3", "/p4"]
+    assert [e["path"] for e in backend.journal(after=entries[0]["seq"], limit=1)] == ["/p3"]
+    assert [e["path"] for e in backend.journal(match=lambda e: e["path"] == "/p4")] == ["/p4"]
+    small = make_backend(FakeClock(), journal_size=1000, journal_bytes=3000)
+    small.clear_journal()
+    for i in range(40):
+        small.record({"method": "GET", "path": f"/q{i}", "status": 200, "body": "x" * 500})
+    kept = small.journal(limit=1000)
+    assert 2 <= len(kept) <= 5 and kept[-1]["path"] == "/q39"
+    small.clear_journal()
+    assert small.journal() == []
+    seq = small.record({"method": "GET", "path": "/after-clear", "status": 200})
+    assert seq > kept[-1]["seq"]  # cursors stay valid across a clear
+
+
+def test_control_state_is_shared_and_faults_fire_exactly_n_times(make_backend: MakeBackend) -> None:
+    clock = FakeClock()
+    first, second = make_backend(clock), make_backend(clock)
+    first.queue_fault(Fault("500", count=5, operation="create"))
+    second.sync()
+    fired = 0
+    for i in range(12):
+        backend = (first, second)[i % 2]
+        backend.sync()
+        if backend.take_fault("t", "get") is not None:
+            pytest.fail("a create-only fault fired on get")
+        fired += backend.take_fault("t", "create") is not None
+    assert fired == 5
+    first.set_limits(None, rate_per_minute=3, max_in_flight=None)
+    second.sync()
+    first.admit("t")
+    second.admit("t")
+    first.admit("t")
+    with pytest.raises(ApiError):
+        second.admit("t")
+    first.advance(120)
+    second.sync()
+    assert second.now() == pytest.approx(first.now())
+    first.reset()
+    second.sync()
+    assert second.control.limits == {} and second.now() == pytest.approx(clock.now)
+
+
+def test_clock_moves_are_finite_and_bounded(make_backend: MakeBackend) -> None:
+    backend = make_backend(FakeClock())
+    for bad in (float("inf"), float("nan"), -1, 1e308, True, "5"):
+        with pytest.raises(ApiError):
+            backend.advance(bad)  # type: ignore[arg-type]
+    backend.advance(3e9)
+    with pytest.raises(ApiError):
+        for _ in range(20):
+            backend.advance(3e9)
+    assert backend.now() < 1e12
+
+
+def test_forcing_through_another_instance(make_backend: MakeBackend) -> None:
+    clock = FakeClock()
+    first, second = make_backend(clock), make_backend(clock)
+    task = first.create("t", std_body())
+    second.fail_task(task.task_id, "quota", "queue")
+    clock.advance(3600)
+    assert first.get("t", task.task_id).status_at(first.now()) == "failed"
+    other = first.create("t", std_body())
+    second.complete_task(other.task_id)
+    assert first.get("t", other.task_id).status_at(first.now()) == "completed"
+
+
+def test_usage_counts_billable_seconds(make_backend: MakeBackend) -> None:
+    backend = make_backend(FakeClock())
+    backend.create("a", std_body(duration=8))
+    backend.create("a", std_body(duration=5))
+    failed = backend.create("a", std_body(duration=6))
+    backend.fail_task(failed.task_id)
+    backend.create("b", {"model": "seedance2.0-sp", "prompt": "x", "duration": 4, "resolution": "1080p"})
+    rows = {(r["token"], r["model"], r["resolution"]): r for r in backend.usage()}
+    assert rows[("a", "seedance2.0-std", "720p")]["billable_seconds"] == 13
+    assert rows[("a", "seedance2.0-std", "720p")]["failed"] == 1
+    assert rows[("b", "seedance2.0-sp", "1080p")]["tasks"] == 1
+    assert [r["token"] for r in backend.usage("b")] == ["b"]

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.apierror import ConnectionDropped
+from mockserver.web.middleware import ConnectionDropped
 from tests.mockserver.conftest import (
     AUTH,
     CREATE,
@@ -119,7 +119,7 @@ def test_fault_matches_operation_and_token(http: FlaskClient) -> None:
 
 def test_delay_fault_sleeps_then_answers(http: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("mockserver.api_views.time.sleep", slept.append)
+    monkeypatch.setattr("mockserver.web.api_views.time.sleep", slept.append)
     control(http, "POST", "/faults", {"kind": "delay", "delay": 2.5})
     assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
     assert slept == [2.5]
@@ -199,7 +199,7 @@ def test_header_outcomes(http: FlaskClient, clock: FakeClock) -> None:
 ])
 def test_bad_header_directive_is_400(http: FlaskClient, header: str) -> None:
     answer = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": header})
-    assert_envelope(answer, 400, "VALIDATION_FAILED")
+    assert_envelope(answer, 400, "INVALID_DIRECTIVE")
 
 
 def test_prompt_marker(http: FlaskClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,11 +214,11 @@ def test_prompt_marker(http: FlaskClient, clock: FakeClock, monkeypatch: pytest.
     quick = http.post(CREATE, json=std_body(prompt="[[seedance-mock: complete]] dog"), headers=AUTH)
     assert query(http, quick.get_json()["data"]["task_id"])["status"] == "completed"
     slept: list[float] = []
-    monkeypatch.setattr("mockserver.api_views.time.sleep", slept.append)
+    monkeypatch.setattr("mockserver.web.api_views.time.sleep", slept.append)
     assert http.post(CREATE, json=std_body(prompt="[[seedance-mock: delay=0.5]] x"), headers=AUTH).status_code == 200
     assert slept == [0.5]
     bad = http.post(CREATE, json=std_body(prompt="[[seedance-mock: nope]] x"), headers=AUTH)
-    assert_envelope(bad, 400, "VALIDATION_FAILED")
+    assert_envelope(bad, 400, "INVALID_DIRECTIVE")
 
 
 def test_journal_records_and_clears(http: FlaskClient) -> None:
@@ -226,9 +226,13 @@ def test_journal_records_and_clears(http: FlaskClient) -> None:
     http.post(CREATE, json=std_body(duration=99), headers={"Authorization": "Bearer sk_secret_123"})
     entries = control(http, "GET", "/journal")["entries"]
     assert [(e["method"], e["status"]) for e in entries] == [("POST", 200), ("POST", 400)]
-    assert entries[1]["token"] == "sk_s…" and "secret" not in str(entries)
-    assert "duration=99" in entries[1]["body"]
+    assert entries[1]["token"].startswith("sk_s~") and "secret" not in str(entries)
+    assert entries[1]["request"]["headers"]["Authorization"].startswith("Bearer sk_s~")
+    assert '"duration": 99' in entries[1]["request"]["body"]
+    assert entries[1]["rules"] == ["STD_DURATION_RANGE"] and entries[1]["response"]["status"] == 400
+    assert "STD_DURATION_RANGE" in entries[1]["response"]["body"]
     assert all(isinstance(e["time"], float) and e["path"] == CREATE for e in entries)
+    assert entries[0]["seq"] < entries[1]["seq"] and all(e["duration_ms"] >= 0 for e in entries)
     control(http, "DELETE", "/journal")
     assert control(http, "GET", "/journal")["entries"] == []
 
@@ -243,4 +247,4 @@ def test_task_timeline_endpoint(http: FlaskClient, mock_app: Flask) -> None:
 def test_header_and_prompt_that_contradict_are_400(http: FlaskClient) -> None:
     body = std_body(prompt="[[seedance-mock: complete]] a cat")
     answer = http.post(CREATE, json=body, headers={**AUTH, "X-Seedance-Mock": "fail=quota"})
-    assert_envelope(answer, 400, "VALIDATION_FAILED")
+    assert_envelope(answer, 400, "INVALID_DIRECTIVE")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from mockserver.control import ControlClient, ControlError
+from mockserver.control_client import ControlClient, ControlError
 from mockserver.server import EmbeddedServer
 from tests.mockserver.conftest import AUTH, CREATE, get_path, std_body
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import av
@@ -10,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.video import VideoCache, encode_mp4
+from mockserver.media.video import VideoCache, encode_mp4
 from tests.mockserver.conftest import AUTH, CREATE, FakeClock, assert_envelope, query, std_body
 
 
@@ -61,19 +62,52 @@ def test_result_expires_with_410(http: FlaskClient, clock: FakeClock) -> None:
     assert_envelope(http.get(path), 410, "RESULT_EXPIRED")
 
 
-def test_result_urls_are_stateless(http: FlaskClient, clock: FakeClock) -> None:
-    path, _ = finished_url(http, clock, std_body(duration=4))
-    other = create_app({"CLOCK": clock}).test_client()  # another worker, no tasks at all
+def test_result_urls_survive_eviction_and_work_on_every_worker(tmp_path: Path, clock: FakeClock) -> None:
+    store = f"sqlite:{tmp_path / 'shared.db'}"
+    first = create_app({"CLOCK": clock, "STORE": store}).test_client()
+    path, _ = finished_url(first, clock, std_body(duration=4))
+    first.post("/_mock/reset")  # the task is gone; its signed URL still works until it expires
+    other = create_app({"CLOCK": clock, "STORE": store}).test_client()  # another worker, a restart
     assert other.get(path).status_code == 200
 
 
+def test_result_urls_of_another_emulator_are_refused(http: FlaskClient, clock: FakeClock) -> None:
+    path, _ = finished_url(http, clock, std_body(duration=4))
+    stranger = create_app({"CLOCK": clock}).test_client()  # its own memory store, its own secret
+    assert_envelope(stranger.get(path), 404, "NOT_FOUND")
+
+
 @pytest.mark.parametrize(
-    "query_string",
-    ["", "w=1280&h=720&d=4", "w=1281&h=720&d=4&exp=9999999999", "w=0&h=720&d=4&exp=9999999999",
-     "w=99999&h=720&d=4&exp=9999999999", "w=1280&h=720&d=0&exp=9999999999", "w=a&h=720&d=4&exp=1"],
+    ("change", "status"),
+    [
+        (("w", "1920"), 404), (("h", "1080"), 404), (("d", "5"), 404), (("exp", "9999999999"), 404),
+        (("sig", "0" * 32), 404), (("sig", ""), 404), (("w", "8192"), 404), (("d", "60"), 404),
+        (("w", "%C2%B2"), 400), (("exp", "¹"), 400), (("exp", "9" * 5000), 400), (("w", "-2"), 400),
+        (("d", "a"), 400),
+    ],
 )
-def test_bad_result_urls_are_400(http: FlaskClient, query_string: str) -> None:
-    assert_envelope(http.get(f"/_mock/files/vid_x.mp4?{query_string}"), 400, "VALIDATION_FAILED")
+def test_forged_or_malformed_result_urls_are_refused(
+    http: FlaskClient, clock: FakeClock, change: tuple[str, str], status: int
+) -> None:
+    path, _ = finished_url(http, clock, std_body(duration=4))
+    base, _, query_string = path.partition("?")
+    params = dict(item.split("=", 1) for item in query_string.split("&"))
+    params[change[0]] = change[1]
+    forged = base + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+    for method in (http.get, http.head):
+        answer = method(forged)
+        assert answer.status_code == status
+    assert_envelope(http.get(forged), status, "NOT_FOUND" if status == 404 else "VALIDATION_FAILED")
+
+
+def test_head_answers_from_metadata_without_encoding(
+    http: FlaskClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = finished_url(http, clock, std_body(duration=7))
+    monkeypatch.setattr("mockserver.media.video.encode_mp4", lambda *a: pytest.fail("HEAD encoded"))
+    answer = http.head(path)
+    assert answer.status_code == 200 and answer.mimetype == "video/mp4"
+    assert "Content-Length" not in answer.headers or answer.headers["Content-Length"] != "0"
 
 
 def test_unknown_file_names_are_404(http: FlaskClient) -> None:
@@ -92,11 +126,12 @@ def test_cache_encodes_once(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append((width, height, duration))
         return b"mp4"
 
-    monkeypatch.setattr("mockserver.video.encode_mp4", fake)
-    cache = VideoCache(size=2)
+    monkeypatch.setattr("mockserver.media.video.encode_mp4", fake)
+    cache = VideoCache(max_bytes=6)  # two 3-byte files
     for _ in range(3):
         assert cache.get(2, 2, 1) == b"mp4"
     cache.get(4, 4, 1)
     cache.get(6, 6, 1)
     cache.get(2, 2, 1)
     assert calls == [(2, 2, 1), (4, 4, 1), (6, 6, 1), (2, 2, 1)]
+    assert cache.size <= 6

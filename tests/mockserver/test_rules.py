@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver.spec import load_spec
-from mockserver.validation import UNMAPPED_RULE, CreateValidator
+from mockserver.spec.loader import load_spec
+from mockserver.spec.validation import UNMAPPED_RULE, CreateValidator
 from tests.mockserver.conftest import AUTH, CREATE, assert_envelope
 from tests.rule_table import ROWS, RuleRow, valid_body
 

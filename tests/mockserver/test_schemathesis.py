@@ -11,7 +11,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
 from mockserver import create_app
-from mockserver.spec import spec_path
+from mockserver.spec.loader import spec_path
 
 load_all_checks()
 ALL_CHECKS = list(CHECKS.get_all())

@@ -1,67 +1,105 @@
-"""Stores: SQLite shared by two apps (workers) and across restarts; eviction keeps both stores flat."""
+"""Stores: each kind's own contract (atomic documents, tasks, eviction, journal), SQLite across restarts,
+damaged SQLite files, and an unreachable Redis answering 503 in the envelope."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from mockserver import create_app
-from mockserver.store import MemoryStore, SqliteStore, Task, open_store
+from mockserver.state.errors import StoreError
+from mockserver.state.store import Store, allows_workers, open_store
+from mockserver.state.tasks import Task, fingerprint
+from tests.conftest import free_port
 from tests.mockserver.conftest import AUTH, CREATE, FakeClock, assert_envelope, get_path, std_body
 
 
-def make_task(task_id: str, finished_at: float, token: str = "t") -> Task:
-    return Task(task_id, token, "seedance2.0-std", 0.0, 1.0, finished_at, "completed", 1280, 720, 5)
+def make_task(task_id: str, finished_at: float, owner: str = "t", created_at: float = 0.0) -> Task:
+    return Task(task_id, owner, "seedance2.0-std", created_at, 1.0, finished_at, "completed", 1280, 720, 5)
 
 
-def test_two_apps_share_one_sqlite_file(tmp_path: Path, clock: FakeClock) -> None:
-    store = f"sqlite:{tmp_path / 'tasks.db'}"
-    first = create_app({"STORE": store, "CLOCK": clock}).test_client()
-    second = create_app({"STORE": store, "CLOCK": clock}).test_client()
+@pytest.fixture
+def store(store_spec: str) -> Store:
+    opened = open_store(store_spec)
+    opened.clear(keep=())
+    return opened
+
+
+def test_tasks_eviction_and_listing(store: Store) -> None:
+    for i in range(100):
+        assert store.add_task(make_task(f"vid_{i}", finished_at=float(i), created_at=float(i)), None, 0.0) is None
+    with pytest.raises(KeyError):
+        store.add_task(make_task("vid_0", finished_at=0.0), None, 0.0)
+    assert store.evict(before=60.0, retention=10.0) == 50
+    assert store.count_tasks() == 50 and store.get_task("vid_49") is None and store.get_task("vid_50") is not None
+    assert [t.task_id for t in store.recent_tasks(3)] == ["vid_99", "vid_98", "vid_97"]
+    # A task re-timed later (forced) is judged on its new timeline.
+    old = store.get_task("vid_50")
+    assert old is not None
+    assert store.swap_task(old, old.replace(finished_at=1000.0))
+    assert not store.swap_task(old, old.replace(finished_at=5.0))  # stale version: refused
+    assert store.evict(before=100.0, retention=10.0) == 39
+    assert store.get_task("vid_50") is not None
+    store.close()
+
+
+def test_in_flight_cap_is_checked_with_the_insert(store: Store) -> None:
+    assert store.add_task(make_task("vid_a", finished_at=100.0, owner="o"), 2, now=0.0) is None
+    assert store.add_task(make_task("vid_b", finished_at=200.0, owner="o"), 2, now=0.0) is None
+    assert sorted(store.add_task(make_task("vid_c", finished_at=300.0, owner="o"), 2, now=0.0) or []) == [100.0, 200.0]
+    assert store.add_task(make_task("vid_c", finished_at=300.0, owner="o"), 2, now=150.0) is None
+    assert store.add_task(make_task("vid_d", finished_at=300.0, owner="p"), 1, now=0.0) is None
+    store.close()
+
+
+def test_documents_are_atomic_under_threads(store: Store) -> None:
+    def bump() -> None:
+        for _ in range(50):
+            store.update("counter", lambda v: ((v or 0) + 1, None))
+            store.incr("seq")
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.read("counter") == 200 and store.read("seq") == 200
+    store.clear(keep=("seq",))
+    assert store.read("counter") is None and store.read("seq") == 200
+    store.close()
+
+
+def test_sqlite_survives_a_restart(tmp_path: Path, clock: FakeClock) -> None:
+    spec = f"sqlite:{tmp_path / 'tasks.db'}"
+    app = create_app({"STORE": spec, "CLOCK": clock})
+    task_id = app.test_client().post(CREATE, json=std_body(), headers=AUTH).get_json()["data"]["task_id"]
+    app.extensions["seedance_mock"].backend.close()
+    again = create_app({"STORE": spec, "CLOCK": clock}).test_client()
+    assert again.get(get_path(task_id), headers=AUTH).status_code == 200
+
+
+def test_two_apps_share_one_store(shared_store_spec: str, clock: FakeClock) -> None:
+    first = create_app({"STORE": shared_store_spec, "CLOCK": clock}).test_client()
+    second = create_app({"STORE": shared_store_spec, "CLOCK": clock}).test_client()
     ids = [first.post(CREATE, json=std_body(), headers=AUTH).get_json()["data"]["task_id"] for _ in range(5)]
     for task_id in ids:
         assert second.get(get_path(task_id), headers=AUTH).get_json()["data"]["task_id"] == task_id
-    # Forcing and the simulated clock are shared through the file as well.
     assert second.post(f"/_mock/tasks/{ids[0]}/complete").status_code == 200
     assert first.get(get_path(ids[0]), headers=AUTH).get_json()["data"]["status"] == "completed"
     second.post("/_mock/clock/advance", json={"seconds": 10_000})
     assert first.get(get_path(ids[1]), headers=AUTH).get_json()["data"]["status"] == "completed"
-    # Tenancy holds across workers.
-    assert_envelope(second.get(get_path(ids[2]), headers={"Authorization": "Bearer other"}), 404, "TASK_NOT_FOUND")
-
-
-def test_sqlite_survives_a_restart(tmp_path: Path, clock: FakeClock) -> None:
-    store = f"sqlite:{tmp_path / 'tasks.db'}"
-    app = create_app({"STORE": store, "CLOCK": clock})
-    task_id = app.test_client().post(CREATE, json=std_body(), headers=AUTH).get_json()["data"]["task_id"]
-    app.extensions["seedance_mock"].backend.close()
-    again = create_app({"STORE": store, "CLOCK": clock}).test_client()
-    assert again.get(get_path(task_id), headers=AUTH).status_code == 200
-
-
-def test_sqlite_reset_clears_the_file(tmp_path: Path, clock: FakeClock) -> None:
-    store = f"sqlite:{tmp_path / 'tasks.db'}"
-    http = create_app({"STORE": store, "CLOCK": clock}).test_client()
-    task_id = http.post(CREATE, json=std_body(), headers=AUTH).get_json()["data"]["task_id"]
-    assert http.post("/_mock/reset").status_code == 200
-    assert_envelope(http.get(get_path(task_id), headers=AUTH), 404, "TASK_NOT_FOUND")
-
-
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_eviction(tmp_path: Path, kind: str) -> None:
-    store = MemoryStore() if kind == "memory" else SqliteStore(str(tmp_path / "e.db"))
-    for i in range(100):
-        assert store.add(make_task(f"vid_{i}", finished_at=float(i)))
-    assert not store.add(make_task("vid_0", finished_at=0.0))
-    assert store.evict(before=60.0, retention=10.0) == 50
-    assert store.count() == 50 and store.get("vid_49") is None and store.get("vid_50") is not None
-    # A task re-timed later (forced) is judged on its new timeline.
-    store.put(make_task("vid_50", finished_at=1000.0))
-    assert store.evict(before=100.0, retention=10.0) == 39
-    assert store.get("vid_50") is not None
-    assert store.unfinished_finish_times("t", 500.0) == [1000.0]
-    store.close()
+    assert_envelope(second.get(get_path(ids[2]), headers={"Authorization": "Bearer sk_other"}), 404, "TASK_NOT_FOUND")
+    # A fault queued through one fires on the other; the journal holds both apps' requests.
+    second.post("/_mock/faults", json={"kind": "503", "count": 2})
+    assert [first.get(get_path(ids[3]), headers=AUTH).status_code for _ in range(3)] == [503, 503, 200]
+    journal = second.get("/_mock/journal?limit=1000").get_json()["data"]["entries"]
+    assert len(journal) == 5 + 5 + 1 + 1 + 1 + 3 and len({e["seq"] for e in journal}) == len(journal)
+    assert first.post("/_mock/reset").status_code == 200
+    assert_envelope(second.get(get_path(ids[4]), headers=AUTH), 404, "TASK_NOT_FOUND")
+    after_reset = second.get("/_mock/journal").get_json()["data"]["entries"]
+    assert [(e["method"], e["status"]) for e in after_reset] == [("GET", 404)]
 
 
 def test_memory_stays_flat_under_load(clock: FakeClock) -> None:
@@ -71,11 +109,46 @@ def test_memory_stays_flat_under_load(clock: FakeClock) -> None:
     for _ in range(1000):
         http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": "complete"})
         clock.advance(1)
-    assert backend.store.count() <= 60 + 64 + 1
+    assert backend.store.count_tasks() <= 60 + 64 + 1
 
 
 def test_open_store_rejects_unknown_kinds() -> None:
-    assert isinstance(open_store("memory"), MemoryStore)
-    for bad in ("redis:x", "sqlite:", "disk"):
-        with pytest.raises(ValueError):
+    assert open_store("memory").kind == "memory"
+    for bad in ("redis:x", "sqlite:", "disk", "postgres://x"):
+        with pytest.raises(ValueError, match="unknown store"):
             open_store(bad)
+    assert not allows_workers("memory") and allows_workers("sqlite:/x") and allows_workers("redis://h:1/0")
+
+
+def test_a_damaged_sqlite_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match=str(damaged)) as error:
+        open_store(f"sqlite:{damaged}")
+    assert "\n" not in str(error.value) and "remove the file" in str(error.value)
+
+
+def test_a_store_that_breaks_while_serving_answers_503(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "tasks.db"
+    app = create_app({"STORE": f"sqlite:{path}", "CLOCK": clock})
+    http = app.test_client()
+    task_id = http.post(CREATE, json=std_body(), headers=AUTH).get_json()["data"]["task_id"]
+    backend = app.extensions["seedance_mock"].backend
+    backend.close()
+    path.write_bytes(b"garbage" * 10_000)
+    for _ in range(5):
+        answer = http.get(get_path(task_id), headers=AUTH)
+        assert_envelope(answer, 503, "STORE_UNAVAILABLE")
+        assert str(path) in answer.get_json()["msg"]
+
+
+def test_an_unreachable_redis_is_one_line() -> None:
+    with pytest.raises(StoreError, match="cannot reach") as error:
+        open_store(f"redis://127.0.0.1:{free_port()}/0")
+    assert "\n" not in str(error.value)
+
+
+def test_fingerprints_are_short_stable_and_distinct() -> None:
+    big = "sk_" + "x" * 200_000
+    assert len(fingerprint(big)) == 21 and fingerprint(big) == fingerprint(big)
+    assert fingerprint("sk_a") != fingerprint("sk_b") and fingerprint("sk_a").startswith("sk_a~")

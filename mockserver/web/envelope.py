@@ -9,9 +9,9 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from mockserver.apierror import ERROR_STATUS, ApiError, ConnectionDropped
+from mockserver.state.errors import ERROR_STATUS, ApiError, StoreError
 
-__all__ = ["ERROR_STATUS", "ApiError", "ConnectionDropped", "envelope", "error_response", "register_error_handlers"]
+__all__ = ["ERROR_STATUS", "ApiError", "envelope", "error_response", "register_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,11 @@ def _from_http_exception(exc: HTTPException) -> Response:
     return error_response(ApiError(error_id, msg, headers=headers, status=code))
 
 
+def _from_store_error(exc: StoreError) -> Response:
+    log.error("%s", exc)
+    return error_response(ApiError("STORE_UNAVAILABLE", str(exc), retry_after=1))
+
+
 def _from_unexpected(exc: Exception) -> Response:
     log.exception("unexpected error while serving a request")
     return error_response(ApiError("INTERNAL_ERROR", "internal server error"))
@@ -86,5 +91,6 @@ def _from_unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Route ApiError, every werkzeug HTTP error and any other exception through the envelope."""
     app.register_error_handler(ApiError, error_response)
+    app.register_error_handler(StoreError, _from_store_error)
     app.register_error_handler(HTTPException, _from_http_exception)
     app.register_error_handler(Exception, _from_unexpected)

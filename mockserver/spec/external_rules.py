@@ -3,39 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from mockserver.validation import Violation
-
-AUDIT_STATES = ("approved", "pending", "rejected")
-_ASSET_PREFIX = "asset://"
-
-
-@dataclass(frozen=True)
-class MediaFacts:
-    """What a test declared about a media URL; None = unknown (unknown media is valid)."""
-
-    duration: float | None = None
-    size: int | None = None
-    width: int | None = None
-    height: int | None = None
-    reachable: bool = True
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form for the control API."""
-        return {
-            "duration": self.duration,
-            "size": self.size,
-            "width": self.width,
-            "height": self.height,
-            "reachable": self.reachable,
-        }
-
-
-def asset_id(value: str) -> str:
-    """`asset://abc` -> `abc` (a bare id is returned as is)."""
-    return value[len(_ASSET_PREFIX) :] if value.startswith(_ASSET_PREFIX) else value
+from mockserver.spec.validation import Violation
+from mockserver.state.facts import MediaFacts, asset_id
 
 
 def _strings(body: Mapping[str, Any], fields: list[str]) -> Iterator[tuple[str, str]]:

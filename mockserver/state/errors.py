@@ -1,15 +1,14 @@
-"""Error values shared by the Flask-free backend and the web layer (no Flask import here)."""
+"""Error values raised by the state layer and rendered by the web layer (no Flask or server import here)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from waitress.channel import ClientDisconnected
-
 #: Error id -> HTTP status (openapi.yaml `x-error-ids`).
 ERROR_STATUS: dict[str, int] = {
     "VALIDATION_FAILED": 400,
     "INVALID_JSON": 400,
+    "INVALID_DIRECTIVE": 400,
     "UNAUTHORIZED": 401,
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,
@@ -18,13 +17,17 @@ ERROR_STATUS: dict[str, int] = {
     "CONFLICT": 409,
     "RESULT_EXPIRED": 410,
     "BODY_TOO_LARGE": 413,
+    "HEADERS_TOO_LARGE": 431,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "RATE_LIMITED": 429,
     "TOO_MANY_TASKS": 429,
     "INTERNAL_ERROR": 500,
+    "NOT_IMPLEMENTED": 501,
     "BAD_GATEWAY": 502,
     "SERVICE_UNAVAILABLE": 503,
+    "STORE_UNAVAILABLE": 503,
 }
+
 
 class ApiError(Exception):
     """An error answer: raise it anywhere below a view, the handler renders the envelope."""
@@ -48,6 +51,5 @@ class ApiError(Exception):
         self.status = status or ERROR_STATUS.get(error_id, 500)
 
 
-
-class ConnectionDropped(ClientDisconnected):  # type: ignore[misc]
-    """Raised by the WSGI middleware so that waitress closes the socket without sending an answer."""
+class StoreError(Exception):
+    """The shared store failed (unreachable, locked too long, damaged); answered as 503 STORE_UNAVAILABLE."""

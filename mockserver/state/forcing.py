@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 FAULT_KINDS = ("429", "500", "502", "503", "delay", "drop")
 OPERATIONS = ("create", "get", "any")
 FAIL_AT = ("queue", "processing")
 DEFAULT_FAIL_REASON = "generation failed"
+# A delay holds a worker thread: bounded so that a careless test cannot park the whole server.
+MAX_DELAY = 30.0
+MAX_RETRY_AFTER = 3600
+MAX_FAULT_COUNT = 1_000_000
+MAX_FAULTS_QUEUED = 1000
 _MARKER = re.compile(r"\[\[seedance-mock:([^\]]*)\]\]")
 
 
@@ -39,15 +43,19 @@ class Fault:
             raise DirectiveError("count must be a positive integer")
         if not isinstance(self.retry_after, int) or isinstance(self.retry_after, bool) or self.retry_after < 0:
             raise DirectiveError("retry_after must be a non-negative integer")
-        if not isinstance(self.delay, int | float) or not 0 <= self.delay <= 300:
-            raise DirectiveError("delay must be between 0 and 300 seconds")
+        if isinstance(self.delay, bool) or not isinstance(self.delay, int | float) or not 0 <= self.delay <= MAX_DELAY:
+            raise DirectiveError(f"delay must be between 0 and {MAX_DELAY:g} seconds")
+        if self.retry_after > MAX_RETRY_AFTER:
+            raise DirectiveError(f"retry_after must be at most {MAX_RETRY_AFTER} seconds")
+        if self.count > MAX_FAULT_COUNT:
+            raise DirectiveError(f"count must be at most {MAX_FAULT_COUNT}")
 
     def matches(self, token: str, operation: str) -> bool:
         """Does this fault apply to a request of `token` for `operation`?"""
         return (self.token is None or self.token == token) and self.operation in ("any", operation)
 
-    def as_dict(self) -> dict[str, object]:
-        """JSON form for the control API."""
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for the control API and the store (`token` is a token fingerprint there)."""
         return {
             "kind": self.kind,
             "count": self.count,
@@ -58,40 +66,6 @@ class Fault:
         }
 
 
-class FaultBook:
-    """Queued faults, consumed in the order they were injected."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> None:
-        """Queue a fault."""
-        with self._lock:
-            self._faults.append(fault)
-
-    def take(self, token: str, operation: str) -> Fault | None:
-        """Consume one use of the first fault matching (token, operation)."""
-        with self._lock:
-            for i, fault in enumerate(self._faults):
-                if fault.matches(token, operation):
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        del self._faults[i]
-                    return fault
-        return None
-
-    def pending(self) -> list[dict[str, object]]:
-        """The faults still queued."""
-        with self._lock:
-            return [f.as_dict() for f in self._faults]
-
-    def clear(self) -> None:
-        """Drop every queued fault."""
-        with self._lock:
-            self._faults.clear()
-
-
 @dataclass(frozen=True)
 class Limits:
     """Per-token limits; None = unlimited."""
@@ -100,20 +74,13 @@ class Limits:
     max_in_flight: int | None = None
 
 
-@dataclass
-class RateWindow:
-    """Timestamps of a token's recent accepted requests (sliding 60 s window)."""
-
-    stamps: deque[float] = field(default_factory=deque)
-
-    def admit(self, now: float, limit: int) -> int | None:
-        """Record a request and return None, or return the seconds to wait when over the limit."""
-        while self.stamps and self.stamps[0] <= now - 60.0:
-            self.stamps.popleft()
-        if len(self.stamps) >= limit:
-            return max(1, math.ceil(self.stamps[0] + 60.0 - now))
-        self.stamps.append(now)
-        return None
+def admit_in_window(stamps: list[float] | None, now: float, limit: int) -> tuple[list[float], int | None]:
+    """A sliding 60 s window: (the stamps to keep, None) when admitted, or (stamps, seconds to wait)."""
+    kept = [s for s in (stamps or []) if now - 60.0 < s <= now]
+    if len(kept) >= limit:
+        return kept, max(1, math.ceil(kept[0] + 60.0 - now))
+    kept.append(now)
+    return kept, None
 
 
 @dataclass
@@ -171,8 +138,8 @@ def parse_directives(text: str) -> Directives:
                 result.delay = float(value)
             except ValueError:
                 raise DirectiveError("delay must be a number of seconds") from None
-            if not 0 <= result.delay <= 300:
-                raise DirectiveError("delay must be between 0 and 300 seconds")
+            if not 0 <= result.delay <= MAX_DELAY:
+                raise DirectiveError(f"delay must be between 0 and {MAX_DELAY:g} seconds")
         else:
             raise DirectiveError(f"unknown directive {name!r}")
     return result.checked()

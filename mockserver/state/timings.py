@@ -1,10 +1,12 @@
-"""Per-model facts the emulator needs beyond validation: family, output size and simulated timings."""
+"""Per-model facts the emulator needs beyond validation: output size, applied values and simulated timings."""
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # Output height ("p" = shorter side) of the Full route, read from the model id (x-assumptions OUTPUT_SIZE).
 _FULL_SIZES = {"720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
@@ -12,6 +14,7 @@ _RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
 _SELECTS_RESOLUTION = {"SP", "SP_OFFICIAL", "MINI", "MINI_SP"}
 _RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "21:9": (21, 9)}
 _REFERENCE_PIXELS = 1280 * 720
+MAX_RESULT_SECONDS = 15  # the longest documented duration (SP, MD, STD: 4-15 / 1-15)
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,32 @@ def output_short_side(family: str, model: str, resolution: object) -> int:
     return 720
 
 
-def output_size(family: str, model: str, body: dict[str, object]) -> tuple[int, int]:
+_LABELS = {480: "480p", 720: "720p", 1080: "1080p", 1440: "2k", 2160: "4k"}
+
+
+def resolution_label(family: str, model: str, body: Mapping[str, Any]) -> str:
+    """The output resolution a valid body gets, as a label (`720p`, `2k`...): what a user is billed for."""
+    short = output_short_side(family, model, body.get("resolution"))
+    return _LABELS.get(short, f"{short}p")
+
+
+def applied_ratio(body: Mapping[str, Any]) -> str:
+    """The ratio a valid body gets: its own, else the orientation's, else the documented default 16:9."""
+    ratio = body.get("ratio")
+    if isinstance(ratio, str) and ratio:
+        return ratio
+    return "9:16" if body.get("orientation") == "portrait" else "16:9"
+
+
+def output_size(family: str, model: str, body: Mapping[str, Any]) -> tuple[int, int]:
     """(width, height) of the video a valid body produces; both even (x-assumptions OUTPUT_SIZE)."""
     short = output_short_side(family, model, body.get("resolution"))
     ratio = body.get("ratio")
     portrait = body.get("orientation") == "portrait"
-    if not isinstance(ratio, str) or ratio not in _RATIOS:
+    if not isinstance(ratio, str) or ratio.lower() not in _RATIOS:
         # No ratio, or "adaptive": the orientation decides (ratio wins when both are given).
         ratio = "9:16" if portrait else "16:9"
-    w, h = _RATIOS[ratio]
+    w, h = _RATIOS[ratio.lower()]
     if w >= h:
         return _even(short * w / h), _even(short)
     return _even(short), _even(short * h / w)
@@ -75,3 +95,16 @@ def plan_timings(
     processing *= 0.9 + 0.2 * rng.random()
     scale = 1.0 / speed if speed > 0 and math.isfinite(speed) else 1.0
     return queue * scale, processing * scale
+
+
+def documented_sizes(families: Mapping[str, list[str]]) -> frozenset[tuple[int, int]]:
+    """Every (width, height) a valid body can produce: the documented output table, all ratios."""
+    sizes: set[tuple[int, int]] = set()
+    for family, models in families.items():
+        for model in models:
+            for resolution in (None, *_RESOLUTIONS):
+                for ratio in (None, *_RATIOS):
+                    for orientation in ("landscape", "portrait"):
+                        body = {"resolution": resolution, "ratio": ratio, "orientation": orientation}
+                        sizes.add(output_size(family, model, body))
+    return frozenset(sizes)

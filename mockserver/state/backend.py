@@ -1,0 +1,283 @@
+"""The emulator's state apart from HTTP (never imports Flask): tasks, timelines, forcing, limits, journal.
+
+Everything another worker needs lives in the store; this object keeps only a cached copy of the shared
+control document (faults, limits, media facts, audits, clock offset, speed), refreshed by `sync()` when the
+store's `version` counter moved. The web layer calls `sync()` once per request, so a change made through
+any instance is seen by every instance on its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.state.control import SharedControl
+from mockserver.state.errors import ApiError
+from mockserver.state.forcing import (
+    DEFAULT_FAIL_REASON,
+    FAIL_AT,
+)
+from mockserver.state.store import Store
+from mockserver.state.tasks import Task
+from mockserver.state.timings import applied_ratio, output_size, plan_timings, resolution_label
+
+Clock = Callable[[], float]
+IdFactory = Callable[[], str]
+FAILED_CODE = "GENERATION_FAILED"
+MAX_TEXT = 2048  # any string we keep from a caller (URLs, reasons, bodies) is cut to this
+_EVICT_EVERY = 64  # writes between eviction sweeps
+
+
+def seeded_id(seed: int, n: int) -> str:
+    """The n-th task id of a seeded run: reproducible, and distinct for every n (whichever worker draws it)."""
+    return "vid_" + hashlib.blake2b(f"{seed}:{n}".encode(), digest_size=12).hexdigest()
+
+
+def random_id() -> str:
+    """A random `vid_<24 hex>` id."""
+    return "vid_" + secrets.token_hex(12)
+
+
+def cap(text: str, limit: int = MAX_TEXT) -> str:
+    """`text` cut to `limit` characters, with a marker saying how much was dropped."""
+    return text if len(text) <= limit else f"{text[:limit]}…[{len(text) - limit} more characters]"
+
+
+def instance_name() -> str:
+    """host:pid, shown in the journal so that several workers can be told apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Settings the backend reads (a subset of the app config)."""
+
+    speed: float = 1.0
+    seed: int | None = None
+    retention_seconds: float = 259_200.0
+    journal_size: int = 1000
+    journal_bytes: int = 4 * 1024 * 1024
+    instance: str = field(default_factory=instance_name)
+
+
+class Backend(SharedControl):
+    """Tasks and every forcing mechanism over one shared store; status is computed when read."""
+
+    def __init__(
+        self,
+        config: BackendConfig,
+        families: Mapping[str, list[str]],
+        store: Store,
+        clock: Clock = time.time,
+        id_factory: IdFactory | None = None,
+    ) -> None:
+        super().__init__(store, clock, config.speed)
+        self.config = config
+        self._ids = id_factory
+        self._rng = random.Random()
+        self._family_of = {m: fam for fam, models in families.items() for m in models}
+        self._lock = threading.Lock()
+        self._writes = 0
+
+    # -- tasks -------------------------------------------------------------------------------------
+    def knows_model(self, model: object) -> bool:
+        """Is `model` one of the spec's model ids?"""
+        return isinstance(model, str) and model in self._family_of
+
+    def family(self, model: str) -> str:
+        """The family of a known model id."""
+        return self._family_of[model]
+
+    def _next_id(self) -> tuple[str, random.Random]:
+        seed = self.config.seed
+        if self._ids is not None:
+            return self._ids(), self._rng
+        if seed is not None:
+            n = self.store.incr("seq")
+            return seeded_id(seed, n), random.Random(f"{seed}:{n}")
+        return random_id(), self._rng
+
+    def create(self, owner: str, body: Mapping[str, Any]) -> Task:
+        """Store a new task for a valid body (429 TOO_MANY_TASKS past the owner's in-flight cap)."""
+        model = str(body["model"])
+        duration = int(body["duration"])
+        family = self.family(model)
+        width, height = output_size(family, model, dict(body))
+        now = self.now()
+        limits = self._limits_for(owner)
+        cap_in_flight = limits.get("max_in_flight") if limits else None
+        text = cap(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+        for _ in range(100):
+            task_id, rng = self._next_id()
+            with self._lock:
+                queued, processing = plan_timings(family, model, duration, width, height, self.speed(), rng)
+            task = Task(
+                task_id, owner, model, now, now + queued, now + queued + processing, "completed",
+                width, height, duration, applied_ratio(body), resolution_label(family, model, body), body=text,
+            )
+            try:
+                in_flight = self.store.add_task(task, cap_in_flight, now)
+            except KeyError:
+                continue
+            if in_flight is not None:
+                finishes = sorted(in_flight)
+                wait = max(1, math.ceil(finishes[len(finishes) - int(cap_in_flight or 1)] - now))
+                raise ApiError("TOO_MANY_TASKS", f"too many tasks in flight ({len(finishes)}); retry after {wait} s",
+                               retry_after=wait)
+            self._after_write(now)
+            return task
+        raise RuntimeError("the id factory keeps returning taken ids")  # pragma: no cover
+
+    def _after_write(self, now: float) -> None:
+        with self._lock:
+            self._writes += 1
+            due = self._writes % _EVICT_EVERY == 0
+        if due:
+            self.store.evict(now, self.config.retention_seconds)
+
+    def get(self, owner: str, task_id: str) -> Task:
+        """The caller's task; another token's task is reported exactly like a missing one."""
+        task = self.lookup(task_id)
+        if task.owner != owner:
+            raise ApiError("TASK_NOT_FOUND", f"task {task_id[:100]} not found")
+        return task
+
+    def lookup(self, task_id: str) -> Task:
+        """Any token's task (control API); 404 when unknown or its result expired."""
+        task = self.store.get_task(task_id[:200])
+        if task is None or task.evict_at(self.config.retention_seconds) < self.now():
+            raise ApiError("TASK_NOT_FOUND", f"task {task_id[:100]} not found")
+        return task
+
+    def _change_task(self, task_id: str, fn: Callable[[Task, float], Task]) -> Task:
+        # Compare-and-swap on the task's version: two instances forcing one task cannot both win.
+        for _ in range(50):
+            task = self.lookup(task_id)
+            updated = fn(task, self.now())
+            if self.store.swap_task(task, updated):
+                return updated
+        raise ApiError("CONFLICT", f"task {task_id[:100]} kept changing; try again")
+
+    def fail_task(self, task_id: str, reason: str = DEFAULT_FAIL_REASON, at: str = "processing") -> Task:
+        """Make a task fail with `reason`; at="queue": without ever processing, when it would have left the
+        queue; at="processing": at the end of its processing. A finished task cannot be changed."""
+        if at not in FAIL_AT:
+            raise ApiError("VALIDATION_FAILED", "at must be 'queue' or 'processing'")
+
+        def fail(task: Task, now: float) -> Task:
+            status = task.status_at(now)
+            if status in ("completed", "failed"):
+                raise ApiError("CONFLICT", f"task {task.task_id} is already {status}")
+            if at == "queue" and status != "queued":
+                raise ApiError("CONFLICT", f"task {task.task_id} is already processing")
+            changes: dict[str, Any] = {
+                "outcome": "failed", "error_code": FAILED_CODE, "error_message": cap(reason or DEFAULT_FAIL_REASON, 500)
+            }
+            if at == "queue":
+                changes.update(finished_at=task.processing_at, skip_processing=True)
+            return task.replace(**changes)
+
+        return self._change_task(task_id, fail)
+
+    def complete_task(self, task_id: str) -> Task:
+        """Finish a task successfully now (a finished task cannot be changed)."""
+
+        def complete(task: Task, now: float) -> Task:
+            status = task.status_at(now)
+            if status in ("completed", "failed"):
+                raise ApiError("CONFLICT", f"task {task.task_id} is already {status}")
+            return task.replace(outcome="completed", processing_at=min(task.processing_at, now), finished_at=now)
+
+        return self._change_task(task_id, complete)
+
+    def result_expires_at(self, task: Task) -> int:
+        """When a completed task's result URL stops working (Unix seconds)."""
+        return math.ceil(task.finished_at + self.config.retention_seconds)
+
+    def task_data(self, task: Task) -> dict[str, Any]:
+        """The `data` of a query answer as seen now, without the result URL (the web layer signs it)."""
+        status = task.status_at(self.now())
+        data: dict[str, Any] = {
+            "task_id": task.task_id,
+            "status": status,
+            "model": task.model,
+            "created_at": int(task.created_at),
+        }
+        if task.ratio:
+            data["ratio"] = task.ratio
+        if task.resolution:
+            data["resolution"] = task.resolution
+        data["duration"] = task.duration
+        if status == "failed":
+            data["error"] = {"code": task.error_code or FAILED_CODE, "message": task.error_message}
+        return data
+
+    def recent_tasks(self, limit: int = 100, owner: str | None = None) -> list[Task]:
+        """The newest stored tasks (of one owner when given), for the control API and the dashboard."""
+        return self.store.recent_tasks(max(1, min(limit, 100_000)), owner)
+
+    def usage(self, owner: str | None = None) -> list[dict[str, Any]]:
+        """Tasks and billable seconds by owner, model and resolution (failed tasks are not billed)."""
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for task in self.recent_tasks(100_000, owner):
+            key = (task.owner, task.model, task.resolution)
+            row = rows.setdefault(key, {"token": key[0], "model": key[1], "resolution": key[2], "tasks": 0,
+                                        "failed": 0, "billable_tasks": 0, "billable_seconds": 0})
+            row["tasks"] += 1
+            if task.outcome == "failed":
+                row["failed"] += 1
+            else:
+                row["billable_tasks"] += 1
+                row["billable_seconds"] += task.duration
+        return sorted(rows.values(), key=lambda r: (r["token"], r["model"], r["resolution"]))
+
+    # -- journal -----------------------------------------------------------------------------------
+    def record(self, entry: dict[str, Any]) -> int:
+        """Append one request/answer (strings already capped) to the shared, bounded journal."""
+        entry = {"time": self.now(), "instance": self.config.instance, **entry}
+        size = 200 + sum(len(v) for v in entry.values() if isinstance(v, str))
+        size += sum(len(str(v)) for v in entry.values() if isinstance(v, dict | list))
+        return self.store.journal_append(entry, size, self.config.journal_size, self.config.journal_bytes)
+
+    def journal(self, after: int = 0, limit: int = 100, match: Callable[[dict[str, Any]], bool] | None = None
+                ) -> list[dict[str, Any]]:
+        """Up to `limit` entries after the cursor `after`, oldest first, that satisfy `match`."""
+        found: list[dict[str, Any]] = []
+        cursor = after
+        while len(found) < limit:
+            page = self.store.journal_after(cursor, 500)
+            if not page:
+                break
+            for entry in page:
+                if match is None or match(entry):
+                    found.append(entry)
+                    if len(found) >= limit:
+                        break
+            cursor = page[-1]["seq"]
+        return found
+
+    def clear_journal(self) -> None:
+        """Empty the journal (its sequence numbers keep counting, so cursors stay valid)."""
+        self.store.journal_clear()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every task, fault, limit, media fact, audit, rate window and journal entry; clock offset 0.
+        Seen by every instance on its next request (the version counter keeps counting)."""
+        self.store.clear(keep=("version", "secret"))
+        self.store.incr("version")
+        self.sync()
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()

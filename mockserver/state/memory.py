@@ -1,0 +1,149 @@
+"""The memory store (default): one process, no dependency; a lock makes every operation atomic."""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import threading
+from collections import deque
+from typing import Any
+
+from mockserver.state.store import R, Update
+from mockserver.state.tasks import Task
+
+
+class MemoryStore:
+    """Dicts plus a heap of (finished_at, task_id) popped on eviction, so memory stays flat."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._docs: dict[str, Any] = {}
+        self._tasks: dict[str, Task] = {}
+        self._by_owner: dict[str, set[str]] = {}
+        self._expiry: list[tuple[float, str]] = []
+        self._journal: deque[tuple[int, int, dict[str, Any]]] = deque()
+        self._journal_bytes = 0
+        self._journal_seq = 0
+        self._lock = threading.Lock()
+
+    # -- documents ---------------------------------------------------------------------------------
+    def read(self, key: str) -> Any:
+        return self._docs.get(key)
+
+    def update(self, key: str, fn: Update[R]) -> R:
+        with self._lock:
+            # A deep copy: `fn` may build its answer from the value, which must not change under a reader.
+            new, result = fn(copy.deepcopy(self._docs.get(key)))
+            if new is None:
+                self._docs.pop(key, None)
+            else:
+                self._docs[key] = new
+            return result
+
+    def incr(self, key: str) -> int:
+        with self._lock:
+            value = int(self._docs.get(key) or 0) + 1
+            self._docs[key] = value
+            return value
+
+    # -- tasks -------------------------------------------------------------------------------------
+    def add_task(self, task: Task, max_in_flight: int | None, now: float) -> list[float] | None:
+        with self._lock:
+            if task.task_id in self._tasks:
+                raise KeyError(task.task_id)
+            owned = self._by_owner.get(task.owner)
+            if max_in_flight is not None and owned:
+                finishes = [f for f in (self._tasks[i].finished_at for i in owned) if f > now]
+                if len(finishes) >= max_in_flight:
+                    return finishes
+            self._tasks[task.task_id] = task
+            if owned is None:
+                self._by_owner[task.owner] = owned = set()
+            owned.add(task.task_id)
+            heapq.heappush(self._expiry, (task.finished_at, task.task_id))
+            return None
+
+    def get_task(self, task_id: str) -> Task | None:
+        return self._tasks.get(task_id)
+
+    def swap_task(self, old: Task, new: Task) -> bool:
+        with self._lock:
+            current = self._tasks.get(old.task_id)
+            if current is None or current.version != old.version:
+                return False
+            self._tasks[new.task_id] = new
+            if new.finished_at != old.finished_at:
+                heapq.heappush(self._expiry, (new.finished_at, new.task_id))
+            return True
+
+    def evict(self, before: float, retention: float) -> int:
+        dropped = 0
+        with self._lock:
+            # The heap holds finished_at; an entry is stale when the task was re-timed (forced) since.
+            while self._expiry and self._expiry[0][0] + retention < before:
+                finished_at, task_id = heapq.heappop(self._expiry)
+                task = self._tasks.get(task_id)
+                if task is None or task.finished_at != finished_at:
+                    continue
+                del self._tasks[task_id]
+                owned = self._by_owner.get(task.owner)
+                if owned is not None:
+                    owned.discard(task_id)
+                    if not owned:
+                        del self._by_owner[task.owner]
+                dropped += 1
+        return dropped
+
+    def count_tasks(self) -> int:
+        return len(self._tasks)
+
+    def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
+        with self._lock:
+            if owner is not None:
+                pool = [self._tasks[i] for i in self._by_owner.get(owner, ())]
+                return sorted(pool, key=lambda t: t.created_at, reverse=True)[:limit]
+            # Insertion order is creation order: walk the newest end only.
+            found: list[Task] = []
+            for task_id in reversed(self._tasks):
+                found.append(self._tasks[task_id])
+                if len(found) >= limit:
+                    break
+            return found
+
+    # -- journal -----------------------------------------------------------------------------------
+    def journal_append(self, entry: dict[str, Any], size: int, max_entries: int, max_bytes: int) -> int:
+        with self._lock:
+            self._journal_seq += 1
+            seq = self._journal_seq
+            self._journal.append((seq, size, {**entry, "seq": seq}))
+            self._journal_bytes += size
+            while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
+                self._journal_bytes -= self._journal.popleft()[1]
+            return seq
+
+    def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            if not self._journal:
+                return []
+            # Sequence numbers are contiguous in the deque: index arithmetic instead of a scan.
+            start = max(0, after - self._journal[0][0] + 1)
+            return [self._journal[i][2] for i in range(start, min(len(self._journal), start + limit))]
+
+    def journal_clear(self) -> None:
+        with self._lock:
+            self._journal.clear()
+            self._journal_bytes = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def clear(self, keep: tuple[str, ...]) -> None:
+        with self._lock:
+            self._docs = {k: v for k, v in self._docs.items() if k in keep}
+            self._tasks.clear()
+            self._by_owner.clear()
+            self._expiry.clear()
+            self._journal.clear()
+            self._journal_bytes = 0
+
+    def close(self) -> None:
+        """Nothing to release."""

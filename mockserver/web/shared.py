@@ -1,0 +1,103 @@
+"""What the views share (as `db.py` in Flask's tutorial): the emulator state of the app, the success
+envelope, authentication and body reading. The factory module imports the views, never the reverse."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from mockserver.spec.external_rules import ExternalRules
+from mockserver.spec.validation import CreateValidator
+from mockserver.state.backend import Backend
+from mockserver.state.errors import ApiError
+from mockserver.state.tasks import fingerprint
+from mockserver.web.jsonbody import InvalidJson, parse_json_body
+
+EXTENSION = "seedance_mock"
+DROP_KEY = "seedance_mock.drop"
+TOKEN_PREFIX = "sk_"
+
+
+@dataclass
+class MockState:
+    """Everything the views need, hung on `app.extensions[EXTENSION]`."""
+
+    config: dict[str, Any]
+    validator: CreateValidator
+    external: ExternalRules
+    families: dict[str, list[str]]
+    backend: Backend
+    spec_text: bytes = b""
+    started_at: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget every task, fault, limit, media fact, audit state and journal entry, on every instance."""
+        self.backend.reset()
+
+
+def state() -> MockState:
+    """The emulator state of the current app."""
+    st: MockState = current_app.extensions[EXTENSION]
+    return st
+
+
+def ok(data: dict[str, Any]) -> Response:
+    """The success envelope."""
+    body = json.dumps({"code": "20000", "msg": "ok", "data": data}, ensure_ascii=False)
+    return Response(body, status=200, mimetype="application/json")
+
+
+def authenticate(st: MockState, environ: dict[str, Any]) -> str:
+    """The caller's token fingerprint. 401 when the header is missing, not Bearer, or the token is not
+    accepted: an exact `API_KEYS` entry when set, else any token of the documented shape `sk_...`."""
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError("UNAUTHORIZED", "missing or invalid bearer token: send 'Authorization: Bearer sk_...'")
+    keys = st.config["API_KEYS"]
+    if keys:
+        if token not in keys:
+            raise ApiError("UNAUTHORIZED", "unknown API key (this emulator accepts only its configured keys)")
+    elif not token.startswith(TOKEN_PREFIX) or len(token) <= len(TOKEN_PREFIX) or not token.isprintable():
+        raise ApiError("UNAUTHORIZED", "invalid API key: keys look like 'sk_' followed by at least one character")
+    owner = fingerprint(token)
+    g.token = owner
+    return owner
+
+
+def media_type(environ: dict[str, Any]) -> str:
+    """The Content-Type without parameters, lower case (cheaper than `request.mimetype`)."""
+    return str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
+
+
+def host_url(environ: dict[str, Any]) -> str:
+    """`scheme://host/` of the request (what `request.host_url` gives, without its IRI round trip)."""
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "localhost")
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and port not in ("80", "443"):
+            host = f"{host}:{port}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}/"
+
+
+def read_json_body() -> Any:
+    """The parsed body: 415 unless application/json, 413 when too large, 400 INVALID_JSON when not JSON."""
+    if media_type(request.environ) != "application/json":
+        raise ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        raise ApiError("BODY_TOO_LARGE", f"request body exceeds {limit} bytes") from None
+    g.raw_body = raw  # the journal keeps its start
+    try:
+        return parse_json_body(raw)
+    except InvalidJson as exc:
+        raise ApiError("INVALID_JSON", str(exc)) from None
