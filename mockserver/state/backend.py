@@ -53,6 +53,17 @@ def cap(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…[{len(text) - limit} more characters]"
 
 
+def body_text(body: Mapping[str, Any]) -> str:
+    """A create body as compact JSON for the dashboard, capped; unknown fields and long values are cut
+    first, so a 1 MB body never gets serialised whole."""
+    small = {k: (v[:MAX_TEXT] if isinstance(v, str | list) else v) for k, v in list(body.items())[:40]}
+    try:
+        text = json.dumps(small, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        text = repr(small)
+    return cap(text)
+
+
 def instance_name() -> str:
     """host:pid, shown in the journal so that several workers can be told apart."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -116,7 +127,7 @@ class Backend(SharedControl):
         now = self.now()
         limits = self._limits_for(owner)
         cap_in_flight = limits.get("max_in_flight") if limits else None
-        text = cap(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+        text = body_text(body)
         for _ in range(100):
             task_id, rng = self._next_id()
             with self._lock:

@@ -17,6 +17,8 @@ from mockserver.state.backend import Backend, BackendConfig, instance_name
 from mockserver.state.store import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
+from mockserver.web.dashboard import dashboard
+from mockserver.web.cors import cors
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
 from mockserver.web.middleware import DropMiddleware
@@ -37,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "ID_FACTORY": None,
     "SPEC_PATH": None,
     "INSTANCE": None,
+    "CONTROL_TOKEN": None,
+    "TRUST_PROXY": False,
+    "CORS_ORIGIN": None,
 }
 
 
@@ -64,6 +69,9 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "JOURNAL_BYTES": int,
     "SPEC_PATH": str,
     "INSTANCE": str,
+    "CONTROL_TOKEN": str,
+    "TRUST_PROXY": _to_bool,
+    "CORS_ORIGIN": str,
 }
 
 
@@ -111,6 +119,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     spec = load_spec(path)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_BODY_BYTES"])
+    # Flask's automatic OPTIONS answers text/html; without it OPTIONS is a 405 in the envelope (CORS
+    # preflights, when enabled, are answered by the cors blueprint).
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     families = family_models(spec)
     app.extensions[EXTENSION] = MockState(
@@ -123,8 +134,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         started_at=time.time(),
     )
     app.register_blueprint(request_log)
+    app.register_blueprint(cors)
     app.register_blueprint(api)
     app.register_blueprint(control)
+    app.register_blueprint(dashboard)
     app.register_blueprint(files)
     register_error_handlers(app)
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
