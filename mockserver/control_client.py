@@ -21,14 +21,22 @@ class ControlError(RuntimeError):
 class ControlClient:
     """Drive a running emulator: reset, clock, forced outcomes, faults, limits, media, journal."""
 
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        control_token: str | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.timeout = timeout
+        # Sent only when the emulator runs with --control-token (SEEDANCE_MOCK_CONTROL_TOKEN).
+        self.headers = {"X-Control-Token": control_token} if control_token else {}
 
     def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         response = self.session.request(
-            method, f"{self.base_url}/_mock{path}", json=payload, timeout=self.timeout
+            method, f"{self.base_url}/_mock{path}", json=payload, timeout=self.timeout, headers=self.headers
         )
         try:
             body = response.json()
@@ -114,10 +122,21 @@ class ControlClient:
         """Full-route asset audit state: "approved" | "pending" | "rejected"."""
         self._call("POST", "/assets", {"asset_id": asset_id, "state": state})
 
-    def journal(self) -> list[dict[str, Any]]:
-        """Recorded API requests, oldest first."""
-        entries: list[dict[str, Any]] = self._call("GET", "/journal")["entries"]
+    def journal(self, **filters: str | int) -> list[dict[str, Any]]:
+        """Recorded API requests, oldest first (filters: after, limit, status, rule, token)."""
+        query = "&".join(f"{k}={v}" for k, v in filters.items())
+        entries: list[dict[str, Any]] = self._call("GET", "/journal" + (f"?{query}" if query else ""))["entries"]
         return entries
+
+    def usage(self) -> list[dict[str, Any]]:
+        """What the stored tasks would have been billed, by token, model and resolution."""
+        rows: list[dict[str, Any]] = self._call("GET", "/usage")["usage"]
+        return rows
+
+    def health(self) -> dict[str, Any]:
+        """Version, store, instance, uptime and task count."""
+        data: dict[str, Any] = self._call("GET", "/health")
+        return data
 
     def clear_journal(self) -> None:
         """Empty the journal."""

@@ -47,6 +47,13 @@ class SeedanceMock:
         state.reset()
 
 
+def _control_token(app: Flask) -> str | None:
+    """The control token the emulator was started with (SEEDANCE_MOCK_CONTROL_TOKEN), if any."""
+    state: MockState = app.extensions[EXTENSION]
+    token = state.config.get("CONTROL_TOKEN")
+    return str(token) if token else None
+
+
 @pytest.fixture(scope="session")
 def _seedance_mock_server() -> Iterator[EmbeddedServer]:
     with EmbeddedServer(FIXTURE_CONFIG) as server:
@@ -57,7 +64,8 @@ def _seedance_mock_server() -> Iterator[EmbeddedServer]:
 def seedance_mock(_seedance_mock_server: EmbeddedServer) -> SeedanceMock:
     """A live emulator on a free loopback port (one per session), reset for each test; keys sk_test, sk_test_other."""
     server = _seedance_mock_server
-    mock = SeedanceMock(server.url, TEST_TOKEN, ControlClient(server.url), server.app)
+    control = ControlClient(server.url, control_token=_control_token(server.app))
+    mock = SeedanceMock(server.url, TEST_TOKEN, control, server.app)
     mock.reset()
     return mock
 
@@ -103,5 +111,6 @@ def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
         # Only loopback may pass through: a stray request to anywhere else fails instead of reaching the network.
         mock.add_passthru(LOOPBACK)
         route_into_app(mock, app, INPROCESS_URL)
-        yield SeedanceMock(INPROCESS_URL, TEST_TOKEN, ControlClient(INPROCESS_URL), app)
+        control = ControlClient(INPROCESS_URL, control_token=_control_token(app))
+        yield SeedanceMock(INPROCESS_URL, TEST_TOKEN, control, app)
 

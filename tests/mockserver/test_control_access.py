@@ -1,0 +1,83 @@
+"""Who may use the control API: loopback only, no proxied requests unless trusted, the control token when
+set (the fixtures and ControlClient carry it); OPTIONS and CORS answer in the envelope."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from mockserver import create_app
+from mockserver.control_client import ControlClient, ControlError
+from mockserver.server import EmbeddedServer
+from tests.mockserver.conftest import AUTH, CREATE, assert_envelope, std_body
+
+
+@pytest.mark.parametrize("header", ["Forwarded", "X-Forwarded-For", "X-Real-Ip"])
+def test_proxied_control_requests_are_refused(header: str) -> None:
+    http = create_app().test_client()
+    answer = http.post("/_mock/reset", headers={header: "for=203.0.113.9"})
+    assert_envelope(answer, 403, "FORBIDDEN")
+    trusting = create_app({"TRUST_PROXY": True}).test_client()
+    assert trusting.post("/_mock/reset", headers={header: "for=203.0.113.9"}).status_code == 200
+
+
+def test_non_loopback_callers_are_refused() -> None:
+    http = create_app().test_client()
+    answer = http.post("/_mock/reset", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert_envelope(answer, 403, "FORBIDDEN")
+
+
+def test_the_control_token_is_required_when_set() -> None:
+    http = create_app({"CONTROL_TOKEN": "s3cret"}).test_client()
+    assert_envelope(http.post("/_mock/reset"), 403, "FORBIDDEN")
+    assert_envelope(http.post("/_mock/reset", headers={"X-Control-Token": "wrong"}), 403, "FORBIDDEN")
+    assert http.post("/_mock/reset", headers={"X-Control-Token": "s3cret"}).status_code == 200
+    http.set_cookie("seedance_control", "s3cret")
+    assert http.get("/_mock/health").status_code == 200
+    # The API itself does not need it.
+    assert create_app({"CONTROL_TOKEN": "s3cret"}).test_client().post(CREATE, json=std_body(), headers=AUTH).status_code == 200
+
+
+def test_control_client_carries_the_token() -> None:
+    with EmbeddedServer({"CONTROL_TOKEN": "s3cret"}) as server:
+        with pytest.raises(ControlError) as refused:
+            ControlClient(server.url).reset()
+        assert refused.value.status == 403
+        client = ControlClient(server.url, control_token="s3cret")
+        client.reset()
+        assert client.health()["store"] == "memory"
+
+
+def test_options_answers_in_the_envelope() -> None:
+    http = create_app().test_client()
+    for path in ("/_mock/reset", "/_mock/journal", CREATE, "/api/open-api/v1/videos/vid_x"):
+        answer = http.open(path, method="OPTIONS")
+        assert_envelope(answer, 405, "METHOD_NOT_ALLOWED")
+        assert answer.headers["Allow"]
+
+
+def test_cors_is_off_by_default_and_opt_in() -> None:
+    origin = {"Origin": "http://app.test", "Access-Control-Request-Method": "POST"}
+    plain = create_app().test_client()
+    assert plain.open(CREATE, method="OPTIONS", headers=origin).status_code == 405
+    assert "Access-Control-Allow-Origin" not in plain.post(CREATE, json=std_body(), headers={**AUTH, **origin}).headers
+    http = create_app({"CORS_ORIGIN": "http://app.test"}).test_client()
+    preflight = http.open(CREATE, method="OPTIONS", headers=origin)
+    assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == "http://app.test"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    answer = http.post(CREATE, json=std_body(duration=99), headers={**AUTH, "Origin": "http://app.test"})
+    assert answer.status_code == 400 and answer.headers["Access-Control-Allow-Origin"] == "http://app.test"
+    other = http.post(CREATE, json=std_body(), headers={**AUTH, "Origin": "http://evil.test"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    control = http.open("/_mock/reset", method="OPTIONS", headers=origin)
+    assert control.status_code == 405  # never for the control API
+
+
+def test_health_and_spec_endpoints() -> None:
+    with EmbeddedServer() as server:
+        health = requests.get(f"{server.url}/_mock/health", timeout=5).json()["data"]
+        assert health["status"] == "ok" and health["store"] == "memory" and health["tasks"] == 0
+        assert health["version"] and health["uptime"] >= 0
+        spec = requests.get(f"{server.url}/_mock/openapi.yaml", timeout=5)
+        assert spec.status_code == 200 and "\nopenapi: 3.1" in spec.text
+        assert spec.headers["Content-Type"].startswith("application/yaml")
