@@ -33,7 +33,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util import Retry
 
-from client.errors import APIConnectionError, SeedanceError, parse_retry_after, snippet
+from client.errors import APIConnectionError, SeedanceError, ValidationError, parse_retry_after, snippet
+from client.validation import INVALID_JSON, Violation
 
 __all__ = ["DEFAULT_TIMEOUT", "Answer", "BodyCutShort", "RetryPolicy", "Timeout", "Transport", "is_connect_failure"]
 
@@ -53,6 +54,19 @@ def is_connect_failure(exc: BaseException) -> bool:
         reason = reason.reason
     # NameResolutionError subclasses NewConnectionError; a reset or a closed socket after sending does not.
     return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
+def encode_json(body: object) -> bytes:
+    """Strict UTF-8 JSON of a request body; ValidationError (INVALID_JSON) when JSON cannot carry it.
+
+    Lone surrogates, NaN and infinities never reach the wire, even with pre-flight validation off.
+    """
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as exc:
+        violation = Violation(INVALID_JSON, "", f"the body cannot be sent as JSON: {exc}")
+        raise ValidationError(f"request rejected before sending: {violation.message}",
+                              violations=[violation]) from None
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,7 @@ class Transport:
         attempt = 0
         kwargs: dict[str, Any] = {"headers": dict(headers or {}), "timeout": self.timeout, "stream": True}
         if json_body is not None:
-            kwargs["data"] = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            kwargs["data"] = encode_json(json_body)
             kwargs["headers"].setdefault("Content-Type", "application/json")
         while True:
             try:

@@ -6,16 +6,21 @@ its verdicts against the emulator's, and agreement only means something if the t
 
 Every check reports the project's stable rule id. A body may break several rules; the verdict is the set of
 ids, reported once each, in a stable order (the order of the checks below).
+
+A body that cannot be sent as JSON at all (a lone UTF-16 surrogate in any string, NaN or an infinity) is judged
+before any rule: its verdict is the one violation ``INVALID_JSON``, the error id the server answers with (it is
+not a body rule id, so ``rule_ids()`` does not list it).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-__all__ = ["FAMILIES", "MODEL_FAMILY", "Violation", "rule_ids", "validate_body"]
+__all__ = ["FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "json_problem", "rule_ids", "validate_body"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ _DURATION_RANGE = {
     "MD": (1, 15), "FAST_I2V": (4, 15), "STD": (4, 15),
 }
 _COMMON_RATIOS = frozenset({"16:9", "9:16", "1:1", "4:3", "3:4", "21:9"})
-_RATIOS = {"FULL": _COMMON_RATIOS | {"adaptive"}, "MD": frozenset({"16:9", "9:16", "1:1"})}
+# The documents spell it "Adaptive"; the lower-case spelling is accepted too (assumed, FULL_RATIO).
+_RATIOS = {"FULL": _COMMON_RATIOS | {"adaptive", "Adaptive"}, "MD": frozenset({"16:9", "9:16", "1:1"})}
 _IMAGES_MAX = {"MD": 4}
 _DEFAULT_IMAGES_MAX = 9
 
@@ -94,6 +100,42 @@ _FAMILY_RULES = (
     "FAST_I2V_NO_VIDEO", "FAST_I2V_NO_AUDIO", "FAST_I2V_NO_FRAMES", "STD_AUDIOS_MAX",
 )
 _RULE_IDS = frozenset(_GLOBAL_RULES) | frozenset(_FAMILY_RULES)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+INVALID_JSON = "INVALID_JSON"
+"""The verdict id of a body that cannot be encoded as JSON (the server's error id; not a body rule)."""
+
+
+def _text_problem(text: str) -> str | None:
+    if _SURROGATE.search(text):
+        return "holds a lone UTF-16 surrogate (not valid Unicode, cannot be sent as UTF-8 JSON)"
+    return None
+
+
+def json_problem(value: object, where: str = "") -> tuple[str, str] | None:
+    """(top-level field, reason) when ``value`` cannot be sent as strict JSON, else None.
+
+    Looks into every string, key and number at any depth: lone surrogates, NaN and infinities.
+    """
+    if isinstance(value, str):
+        reason = _text_problem(value)
+        return (where, reason) if reason else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, f"holds {value!r}, which JSON cannot represent"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            field = where or (key if isinstance(key, str) else "")
+            found = json_problem(key, field) if isinstance(key, str) else None
+            found = found or json_problem(item, field)
+            if found:
+                return found
+    elif _is_array(value):
+        for item in value:
+            found = json_problem(item, where)
+            if found:
+                return found
+    return None
 
 
 def rule_ids() -> frozenset[str]:
@@ -180,6 +222,10 @@ class _Collector:
 
 def validate_body(body: object) -> list[Violation]:
     """Judge a create body; return its violations (one per rule id, stable order; empty when valid)."""
+    problem = json_problem(body)
+    if problem is not None:
+        field, reason = problem
+        return [Violation(INVALID_JSON, field, f"{field or 'the body'} {reason}")]
     if not isinstance(body, Mapping):
         return [Violation("BODY_OBJECT", "", f"the body must be a JSON object, not {type(body).__name__}")]
     found = _Collector()

@@ -1,9 +1,12 @@
 """The agreement property: a client's pre-flight verdict equals a server's verdict on every body.
 
-Client verdict: the set of rule ids it reports (empty = accept). Server verdict: 200 = accept, 400
-VALIDATION_FAILED = reject with `data.rules`; any other answer is a disagreement. The property runs once per
-target (each rule id's breakers, valid bodies, noise) so that every disagreeing rule is reported with its own
-shrunk body; `negative_only` keeps only bodies the spec rejects, so a real server never creates a task.
+Client verdict: the set of rule ids it reports (empty = accept), or the refusal INVALID_JSON. Server verdict:
+200 = accept, 400 VALIDATION_FAILED = reject with `data.rules`, 400 INVALID_JSON = refuse; any other answer is a
+disagreement, except the emulator's INVALID_DIRECTIVE on a body whose prompt holds a `[[seedance-mock:` marker:
+directives are an emulator feature, not part of the API, so such a body is skipped (counted in `skipped`).
+The property runs once per target (each rule id's breakers, valid bodies, noise) so that every disagreeing
+rule is reported with its own shrunk body; `negative_only` keeps only bodies the spec rejects, so a real
+server never creates a task.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from hypothesis import strategies as st
 
 from contracts.boundaries import BoundaryBodies
 from contracts.strategies import BodyStrategies
-from contracts.verdicts import ClientCheck, SpecOracle, Verdict, client_verdict
+from contracts.verdicts import REQUEST_ERRORS, ClientCheck, SpecOracle, Verdict, client_verdict, json_safe
 
 ServerJudge = Callable[[Any], Verdict]
 """Anything that returns a server's Verdict for a body (HttpServer, WsgiServer, or a stub)."""
@@ -47,7 +50,7 @@ class Disagreement:
 
     def describe(self) -> str:
         """A multi-line report: rule, shrunk body, both verdicts and the spec's."""
-        body = json.dumps(self.body, ensure_ascii=False)
+        body = json.dumps(self.body, ensure_ascii=not json_safe(self.body))  # a lone surrogate stays escaped
         if len(body) > 600:
             body = body[:600] + f"... ({len(body)} chars)"
         return (f"disagreement on {', '.join(self.rules)} (target {self.target})\n"
@@ -64,13 +67,27 @@ class AgreementFailure(AssertionError):
         self.disagreement = disagreement
 
 
+DIRECTIVE_MARKER = "[[seedance-mock:"
+"""The emulator's in-band directive marker (an emulator feature; a real server treats it as prompt text)."""
+INVALID_DIRECTIVE = "INVALID_DIRECTIVE"
+
+
 def compare(client: Verdict, server: Verdict) -> bool:
     """True when a client's verdict and a server's verdict agree."""
     if not server.is_rule_verdict:
         return False
     if server.accepted:
         return client.accepted and not client.rules
+    if server.error in REQUEST_ERRORS or client.error is not None:
+        return client.error == server.error and not client.rules
     return (not client.accepted) and client.rules == server.rules
+
+
+def is_directive_answer(body: Any, server: Verdict) -> bool:
+    """True for the emulator's INVALID_DIRECTIVE answer to a body whose prompt carries a directive marker."""
+    prompt = body.get("prompt") if isinstance(body, dict) else None
+    return (server.status == 400 and server.error == INVALID_DIRECTIVE and isinstance(prompt, str)
+            and DIRECTIVE_MARKER in prompt)
 
 
 class AgreementProperty:
@@ -83,6 +100,7 @@ class AgreementProperty:
         self.oracle = oracle or SpecOracle()
         self.exercised: Counter[str] = Counter()
         self.cases = 0
+        self.skipped = 0
 
     def judge(self, body: Any, target: str = "") -> Disagreement | None:
         """Both verdicts on `body`; the Disagreement if they differ."""
@@ -91,6 +109,9 @@ class AgreementProperty:
         server = self.server(body)
         self.cases += 1
         if compare(client, server):
+            return None
+        if client.accepted and is_directive_answer(body, server):
+            self.skipped += 1
             return None
         return Disagreement(target or ",".join(sorted(spec.rules)) or VALID_TARGET, body, client, server, spec)
 
@@ -213,8 +234,10 @@ def run_agreement(client_check: ClientCheck, server: ServerJudge, strategies: Bo
             explicit = edges.valid_bodies()
         elif name == NOISE_TARGET:
             strategy = strategies.noise()
+            explicit = edges.noise_edges()
             if negative_only:
                 strategy = strategy.filter(lambda body: bool(strategies.oracle.rule_ids(body)))
+                explicit = [b for b in explicit if not strategies.oracle.verdict(b).accepted]
         else:
             strategy = strategies.breaking(name)
             explicit = edges.for_rule(name)

@@ -5,7 +5,11 @@ boundary moved by one would be found only most of the time. These bodies are fix
 failing keyword the strategies use: the spec's minimum - 1 and maximum + 1, maxItems + 1 items, maxLength + 1
 characters, the value a `not` forbids, the near misses of an enum, a wrong URL scheme, the key removed...
 One model of every family the rule applies to; each body is kept only if the spec oracle says it breaks
-exactly that rule.
+exactly that rule. Every limit also gets its valid side: bodies exactly at the bound, at the longest list,
+at the longest prompt (in code points), with every enum value and every allowed scheme (`valid_edges`).
+`noise_edges` adds bodies that break several rules or none: non-objects, `{}`, strings JSON cannot carry.
+Enum edges include values outside every route's list; scheme edges include every scheme the spec excludes
+(`http` among them).
 """
 
 from __future__ import annotations
@@ -14,11 +18,18 @@ import re
 from typing import Any
 
 from contracts.catalogue import Site
-from contracts.profiles import ModelProfile
+from contracts.profiles import ModelProfile, schemes_of
 from contracts.strategies import BodyStrategies, is_json_type
 
 _EXT = {"reference_videos": ".mp4", "reference_audios": ".mp3"}
 _OTHER_TYPES: tuple[Any, ...] = (None, True, 7, "7", [], {})
+# Values no route accepts, per field: a loosened enum must meet one of them.
+FOREIGN_VALUES: dict[str, tuple[str, ...]] = {
+    "ratio": ("3:2", "5:4", "2:1", "ADAPTIVE", "auto"), "resolution": ("2k", "4k", "360p", "1440p"),
+    "orientation": ("square", "auto"), "model": ("seedance2.0-pro", "sd2_mx_8k", "seedance-1.0"),
+}
+ASTRAL = "\U0001f600"  # one code point, two UTF-16 units: the prompt limit counts code points
+NOISE_BODIES: tuple[Any, ...] = ({}, [], [{}], "", "{}", 0, 4.5, True, None)
 
 
 def plain_url(profile: ModelProfile, fld: str, word: str = "x") -> str:
@@ -48,7 +59,7 @@ def base_body(profile: ModelProfile, mode: str | None) -> dict[str, Any]:
 class BoundaryBodies:
     """The fixed edge bodies of every rule, for one set of strategies (same spec, catalogue and oracle)."""
 
-    def __init__(self, strategies: BodyStrategies, per_rule: int = 24) -> None:
+    def __init__(self, strategies: BodyStrategies, per_rule: int = 64) -> None:
         """Remember the strategies; `per_rule` caps how many bodies one rule gets."""
         self.strategies = strategies
         self.per_rule = per_rule
@@ -71,7 +82,7 @@ class BoundaryBodies:
         return found[: self.per_rule]
 
     def valid_bodies(self) -> list[dict[str, Any]]:
-        """The smallest valid body of every model in every mode it allows, plus each duration bound."""
+        """The smallest valid body of every model in every mode, each duration bound, and every rule's valid edges."""
         found: list[dict[str, Any]] = []
         for model in self.strategies.catalogue.all_models:
             profile = self.strategies.profiles.by_model[model]
@@ -79,7 +90,55 @@ class BoundaryBodies:
                 found.append(base_body(profile, mode))
             for bound in profile.duration:
                 found.append({**base_body(profile, None), "duration": int(bound)})
+            if "frames" in profile.modes:  # an empty list selects no mode, even in frame mode
+                frames = base_body(profile, "frames")
+                found += [{**frames, fld: []} for fld in ("reference_audios", "reference_videos")]
+        for rule in self.strategies.breakable_rules:
+            found += [b for b in self.valid_edges(rule) if b not in found]
         return [b for b in found if not self.strategies.oracle.rule_ids(b)]
+
+    def valid_edges(self, rule_id: str) -> list[dict[str, Any]]:
+        """Valid bodies at the rule's limit on every model it applies to (the side a loosened limit keeps)."""
+        rule = self.strategies.catalogue.rules[rule_id]
+        found: list[dict[str, Any]] = []
+        for site in rule.sites:
+            if site.field is None:
+                continue
+            mode = self.strategies.mode_for(site)
+            for model in self.strategies.catalogue.all_models:
+                if model not in site.models:
+                    continue
+                profile = self.strategies.profiles.by_model[model]
+                base = base_body(profile, mode if mode in profile.modes else None)
+                for value in self._limit_values(site.schema, site.field, profile):
+                    body = {**base, site.field: value}
+                    if body not in found and not self.strategies.oracle.rule_ids(body):
+                        found.append(body)
+        return found
+
+    @staticmethod
+    def noise_edges() -> list[Any]:
+        """Bodies breaking several rules or none: non-objects, `{}`, unknown fields only, strings JSON cannot
+        carry (a lone surrogate), and an emulator directive marker that is not a directive."""
+        prompt = "A red fox runs through fresh snow"
+        std = {"model": "seedance2.0-std", "prompt": prompt, "duration": 5}
+        return [*NOISE_BODIES, {"unknown": 1}, {"model": "seedance2.0-std"}, {**std, "prompt": "fox \ud800"},
+                {**std, "prompt": "fox [[seedance-mock:bogus]]"}, {**std, "x_\udc00": 1},
+                {**std, "duration": 5.0}, {**std, "seed": None, "callback_url": "http://example.com/x"}]
+
+    def _limit_values(self, schema: dict[str, Any], fld: str, p: ModelProfile) -> list[Any]:
+        out: list[Any] = []
+        out += [schema[k] for k in ("minimum", "maximum") if k in schema]
+        if "maxItems" in schema:
+            out.append([plain_url(p, fld, f"i{k}") for k in range(int(schema["maxItems"]))])
+        if "maxLength" in schema:
+            out += ["a" * int(schema["maxLength"]), ASTRAL * int(schema["maxLength"])]
+        out += list(schema.get("enum", []))
+        if "pattern" in schema:
+            for scheme in schemes_of(str(schema["pattern"])):
+                url = "asset://x" if scheme == "asset" else f"{scheme}://example.com/x{_EXT.get(fld, '.png')}"
+                out.append([url] if fld in ("images", "reference_videos", "reference_audios") else url)
+        return out
 
     def _one_model_per_family(self, site: Site) -> list[str]:
         chosen: dict[str | None, str] = {}
@@ -100,7 +159,7 @@ class BoundaryBodies:
     def _body_level(self, schema: dict[str, Any], base: dict[str, Any], p: ModelProfile) -> list[Any]:
         out: list[Any] = []
         if schema.get("type") == "object":
-            out += [[base], [], "", 0, None]
+            out += [[base], [], "", 0, None, True, 4.5, "{}", [{}]]
         out += [{k: v for k, v in base.items() if k != key} for key in schema.get("required", [])]
         for key, deps in schema.get("dependentRequired", {}).items():
             alone = {k: v for k, v in base.items() if k not in deps}
@@ -127,12 +186,15 @@ class BoundaryBodies:
         if "enum" in schema:
             allowed = [str(v) for v in schema["enum"]]
             misses = strategies.near_misses(fld, allowed)
-            # Values other routes accept come first: they are the excluded ones ("adaptive" on STD).
+            # Values other routes accept first ("adaptive" on STD), then values no route accepts ("3:2").
             known = strategies.profiles.field_values.get(fld, set())
-            out += sorted(misses, key=lambda v: (v not in known, v))[:4]
+            out += sorted((m for m in misses if m in known), key=str)
+            out += [v for v in FOREIGN_VALUES.get(fld, ()) if v not in allowed]
+            out += sorted(m for m in misses if m not in known)[:6]
         if "pattern" in schema:
             pattern = str(schema["pattern"])
-            out += [m for m in strategies.pattern_misses(fld, pattern, p) if re.search(pattern, m) is None][:3]
+            # Every excluded scheme (http, ftp, asset...), then malformed URLs.
+            out += [m for m in strategies.pattern_misses(fld, pattern, p) if re.search(pattern, m) is None][:12]
         inner = schema.get("not")
         if isinstance(inner, dict):
             if "const" in inner:

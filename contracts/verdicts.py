@@ -1,12 +1,15 @@
 """Verdicts on a create body: the spec's own (jsonschema), a server's (HTTP or WSGI), a client's (a callable).
 
-A verdict is *accept* or *reject with a set of rule ids*; server verdicts also carry the HTTP status and the
-envelope's error id, so an answer that is neither 200 nor a 400 VALIDATION_FAILED is never taken for one.
+A verdict is *accept*, *reject with a set of rule ids*, or *refuse with a request-level error id* (INVALID_JSON:
+the body cannot be sent as JSON at all). Server verdicts also carry the HTTP status and the envelope's error id,
+so an answer that is neither 200 nor a 400 VALIDATION_FAILED / INVALID_JSON is never taken for one.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +22,11 @@ from contracts.spec import CREATE_PATH, CREATE_SCHEMA, load_spec, resolve
 
 ClientCheck = Callable[[Any], Iterable[Any]]
 """A client's pre-flight check: body -> iterable of rule ids (or objects with a `.rule` attribute)."""
+INVALID_JSON = "INVALID_JSON"
+"""The error id of a body JSON cannot carry (lone surrogates, NaN, infinities); a client reports it as its id."""
+REQUEST_ERRORS = frozenset({INVALID_JSON})
+"""Error ids that are a verdict on the body without naming a rule (comparable between client and server)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -27,24 +35,26 @@ class Verdict:
 
     rules: frozenset[str]
     status: int | None = None  # HTTP status for a server verdict, None for the spec's or a client's
-    error: str | None = None  # the envelope's data.error for a non-2xx answer
+    error: str | None = None  # the envelope's data.error (server), or a request-level id such as INVALID_JSON
 
     @property
     def accepted(self) -> bool:
         """True when the body was accepted."""
         if self.status is not None:
             return self.status == 200
-        return not self.rules
+        return not self.rules and self.error is None
 
     @property
     def is_rule_verdict(self) -> bool:
-        """True for 200 or a 400 VALIDATION_FAILED (the only server answers comparable with a client's)."""
+        """True for 200 or a 400 VALIDATION_FAILED / INVALID_JSON (the server answers comparable with a client's)."""
         return self.status is None or self.status == 200 or (
-            self.status == 400 and self.error == "VALIDATION_FAILED")
+            self.status == 400 and (self.error == "VALIDATION_FAILED" or self.error in REQUEST_ERRORS))
 
     def describe(self) -> str:
         """Human-readable form used in reports."""
         head = "accept" if self.accepted else "reject " + ",".join(sorted(self.rules))
+        if self.status is None and self.error is not None:
+            head = f"refuse {self.error}"
         if self.status is not None:
             head += f" (HTTP {self.status}" + (f" {self.error}" if self.error else "") + ")"
         return head
@@ -98,11 +108,15 @@ class SpecOracle:
         return frozenset(found)
 
     def verdict(self, body: Any) -> Verdict:
-        """The spec's verdict on `body`."""
+        """The spec's verdict on `body` (INVALID_JSON first: such a body never reaches the schema)."""
+        if not json_safe(body):
+            return Verdict(frozenset(), None, INVALID_JSON)
         return Verdict(self.rule_ids(body))
 
     def __call__(self, body: Any) -> frozenset[str]:
-        """Same as rule_ids: lets the oracle stand in for a client check."""
+        """The oracle as a client check: rule_ids, or {INVALID_JSON} for a body JSON cannot carry."""
+        if not json_safe(body):
+            return frozenset({INVALID_JSON})
         return self.rule_ids(body)
 
 
@@ -124,11 +138,30 @@ def _rule_of(error: jsonschema.ValidationError) -> str:
     return "UNMAPPED:" + "/".join(str(p) for p in error.absolute_schema_path)
 
 
+def json_safe(value: Any) -> bool:
+    """Whether strict JSON (UTF-8, no NaN/Infinity) can carry `value`: no lone surrogate in any string or key."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is None
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(json_safe(k) and json_safe(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(json_safe(v) for v in value)
+    return True
+
+
 def client_verdict(check: ClientCheck, body: Any) -> Verdict:
-    """Run a client's check and normalise what it returns (ids or Violation-like objects) to a Verdict."""
+    """Run a client's check and normalise what it returns (ids or Violation-like objects) to a Verdict.
+
+    An id in REQUEST_ERRORS (INVALID_JSON) makes the verdict a refusal with that error id.
+    """
     rules: set[str] = set()
     for item in check(body):
         rules.add(item if isinstance(item, str) else str(item.rule))
+    errors = sorted(rules & REQUEST_ERRORS)
+    if errors:
+        return Verdict(frozenset(rules - REQUEST_ERRORS), None, errors[0])
     return Verdict(frozenset(rules))
 
 

@@ -32,8 +32,12 @@ FAMILY_OF = {m: fam for fam, models in FAMILIES.items() for m in models}
 DURATION = {"FULL": (4, 12), "SP": (4, 15), "SP_OFFICIAL": (4, 15), "MINI": (4, 15), "MINI_SP": (4, 15),
             "MD": (1, 15), "FAST_I2V": (4, 15), "STD": (4, 15)}
 STD_RATIOS = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"]
-RATIOS = {"FULL": [*STD_RATIOS, "adaptive"], "MD": ["16:9", "9:16", "1:1"]}
-ALL_RATIOS = [*STD_RATIOS, "adaptive"]
+# Full: the documents spell it "Adaptive"; the lower-case spelling is accepted too (assumed).
+RATIOS = {"FULL": [*STD_RATIOS, "adaptive", "Adaptive"], "MD": ["16:9", "9:16", "1:1"]}
+ALL_RATIOS = [*STD_RATIOS, "adaptive", "Adaptive"]
+# Values no route accepts (a loosened ratio or resolution list must meet one of them).
+FOREIGN_RATIOS = ["3:2", "5:4", "ADAPTIVE", "16:10", ""]
+FOREIGN_RESOLUTIONS = ["2k", "4k", "360p", "720P", ""]
 IMAGES_MAX = {"MD": 4}
 SP_LIKE = ["SP", "SP_OFFICIAL", "MINI", "MINI_SP"]
 

@@ -8,10 +8,11 @@ import pytest
 
 from contracts.strategies import BodyStrategies
 from mockserver.server import EmbeddedServer
+from tests.contracts.helpers import EMULATOR
 
 # With API_KEYS empty the emulator accepts any token (each its own tenant); Schemathesis' ignored_auth
 # check needs a server that refuses unknown tokens.
-STRICT_CONFIG = {"SEED": 0, "API_KEYS": ["sk_test"]}
+STRICT_CONFIG = EMULATOR
 
 
 @pytest.fixture(scope="session")

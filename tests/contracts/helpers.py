@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from client.validation import validate_body
 
 WsgiApp = Callable[..., Iterable[bytes]]
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
+EMULATOR: dict[str, Any] = {"SEED": 0, "SPEC_PATH": str(SPEC_PATH), "API_KEYS": ["sk_test"]}
+"""The emulator of these tests: this checkout's spec (never an installed copy), only the token sk_test."""
 
 
 def client_rules(body: object) -> list[str]:

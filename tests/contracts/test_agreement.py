@@ -12,14 +12,14 @@ from contracts.strategies import BodyStrategies
 from contracts.verdicts import HttpServer, Verdict, WsgiServer
 from mockserver import create_app
 from mockserver.server import EmbeddedServer
-from tests.contracts.helpers import client_rules, ignoring_rule, std_max_16
+from tests.contracts.helpers import EMULATOR, client_rules, ignoring_rule, std_max_16
 
 IN_PROCESS_EXAMPLES = 12  # per rule id, + valid bodies + noise: ~800 cases, ~8 s on 2 cores
 LIVE_EXAMPLES = 4
 
 
 def test_client_and_emulator_agree_in_process_on_every_rule(body_strategies: BodyStrategies) -> None:
-    server = WsgiServer(create_app({"SEED": 0}))
+    server = WsgiServer(create_app(EMULATOR))
     report = run_agreement(client_rules, server, body_strategies, examples=IN_PROCESS_EXAMPLES, seed=1)
     assert report.ok, report.summary(body_strategies.breakable_rules)
     missing = [r for r in body_strategies.breakable_rules if report.exercised[r] == 0]
@@ -28,7 +28,7 @@ def test_client_and_emulator_agree_in_process_on_every_rule(body_strategies: Bod
 
 
 def test_client_and_live_emulator_agree(body_strategies: BodyStrategies) -> None:
-    with EmbeddedServer({"SEED": 0}) as server:
+    with EmbeddedServer(EMULATOR) as server:
         report = run_agreement(client_rules, HttpServer(server.url, "sk_test"), body_strategies,
                                examples=LIVE_EXAMPLES, seed=2)
     assert report.ok, report.summary(body_strategies.breakable_rules)
@@ -36,7 +36,7 @@ def test_client_and_live_emulator_agree(body_strategies: BodyStrategies) -> None
 
 
 def test_a_client_with_a_moved_boundary_is_caught(body_strategies: BodyStrategies) -> None:
-    prop = AgreementProperty(std_max_16, WsgiServer(create_app({"SEED": 0})), body_strategies.oracle)
+    prop = AgreementProperty(std_max_16, WsgiServer(create_app(EMULATOR)), body_strategies.oracle)
 
     @settings(database=None, deadline=None, max_examples=60,
               suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -53,7 +53,7 @@ def test_a_client_with_a_moved_boundary_is_caught(body_strategies: BodyStrategie
 
 
 def test_the_full_run_reports_the_moved_boundary_by_rule(body_strategies: BodyStrategies) -> None:
-    report = run_agreement(std_max_16, WsgiServer(create_app({"SEED": 0})), body_strategies, examples=30,
+    report = run_agreement(std_max_16, WsgiServer(create_app(EMULATOR)), body_strategies, examples=30,
                            targets=["STD_DURATION_RANGE", "MD_DURATION_RANGE"])
     assert not report.ok
     assert report.disagreeing_rules() == {"STD_DURATION_RANGE": 1}
@@ -62,7 +62,7 @@ def test_the_full_run_reports_the_moved_boundary_by_rule(body_strategies: BodySt
 
 @pytest.mark.parametrize("rule", ["MD_RATIO", "IMAGES_FRAMES_EXCLUSIVE"])
 def test_an_emulator_that_ignores_a_rule_is_caught(body_strategies: BodyStrategies, rule: str) -> None:
-    lenient = WsgiServer(ignoring_rule(create_app({"SEED": 0}), rule))
+    lenient = WsgiServer(ignoring_rule(create_app(EMULATOR), rule))
     report = run_agreement(client_rules, lenient, body_strategies, examples=20, targets=[rule, "STD_RATIO"])
     assert [d.rules for d in report.disagreements] == [[rule]]
     found = report.disagreements[0]

@@ -12,7 +12,7 @@ from contracts.boundaries import BoundaryBodies
 from contracts.strategies import BodyStrategies
 from contracts.verdicts import WsgiServer
 from mockserver import create_app
-from tests.contracts.helpers import client_rules
+from tests.contracts.helpers import EMULATOR, client_rules
 from tests.rule_table import DURATION, FAMILIES
 
 STRATEGIES = BodyStrategies()
@@ -61,7 +61,7 @@ def _moved(family: str, value: int) -> Callable[[object], list[str]]:
 def test_a_range_moved_by_one_is_always_found(family: str, end: str, seed: int) -> None:
     low, high = DURATION[family]
     value = low - 1 if end == "min" else high + 1
-    server = WsgiServer(create_app({"SEED": 0}))
+    server = WsgiServer(create_app(EMULATOR))
     report = run_agreement(_moved(family, value), server, STRATEGIES, examples=1, seed=seed,
                            targets=[f"{family}_DURATION_RANGE"])
     assert not report.ok

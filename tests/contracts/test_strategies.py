@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from contracts.strategies import BodyStrategies
 
 # Generation only: `find` would otherwise spend seconds shrinking an example we only need to exist.
-QUIET = settings(database=None, deadline=None, max_examples=1000, phases=[Phase.generate],
+QUIET = settings(database=None, deadline=None, max_examples=1000, phases=[Phase.generate], derandomize=True,
                  suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 

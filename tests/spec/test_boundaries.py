@@ -12,6 +12,9 @@ from tests.rule_table import (
     DURATION,
     FAMILIES,
     FAMILY_OF,
+    FOREIGN_RATIOS,
+    FOREIGN_RESOLUTIONS,
+    SP_LIKE,
     asset,
     images_max,
     ratios,
@@ -139,3 +142,31 @@ def test_frames_and_audio(fam: str) -> None:
     assert broken_rules(valid_body(model, **frames, reference_audios=audio)) == expected
     assert broken_rules(valid_body(model, reference_audios=audio)) == (
         {"MD_NO_AUDIO"} if fam == "MD" else {"FAST_I2V_NO_AUDIO"} if fam == "FAST_I2V" else set())
+
+
+@pytest.mark.parametrize("model", ALL_MODELS)
+def test_ratios_and_resolutions_from_outside_every_list_are_rejected(model: str) -> None:
+    fam = FAMILY_OF[model]
+    for ratio in FOREIGN_RATIOS:
+        assert broken_rules(valid_body(model, ratio=ratio)) == {f"{fam}_RATIO"}, ratio
+    for resolution in FOREIGN_RESOLUTIONS:
+        assert broken_rules(valid_body(model, resolution=resolution)) == {"RESOLUTION_ENUM"}, resolution
+
+
+@pytest.mark.parametrize("model", ALL_MODELS)
+@pytest.mark.parametrize("scheme", ["http", "ftp", "file", "data", "asset", "https"])
+def test_every_scheme_on_every_asset_field(model: str, scheme: str) -> None:
+    fam = FAMILY_OF[model]
+    url = "asset://a1" if scheme == "asset" else f"{scheme}://example.com/a.png"
+    allowed = {"FULL": {"asset"}}.get(fam, {"https"})
+    expected = set() if scheme in allowed else {f"{fam}_ASSET_URL"}
+    assert broken_rules(valid_body(model, images=[url])) == expected
+    if fam in SP_LIKE:  # reference_audios take https:// or asset:// there
+        audio = set() if scheme in ("https", "asset") else {f"{fam}_AUDIO_URL"}
+        assert broken_rules(valid_body(model, reference_audios=[url.replace(".png", ".mp3")])) == audio
+
+
+@pytest.mark.parametrize("prompt", ["p" * 5000, "\U0001f600" * 5000, "e\u0301" * 2500])
+def test_md_prompt_limit_counts_code_points(prompt: str) -> None:
+    assert broken_rules(valid_body("seedance2.0-md", prompt=prompt)) == set()
+    assert broken_rules(valid_body("seedance2.0-md", prompt=prompt + "x")) == {"MD_PROMPT_MAX"}
