@@ -1,0 +1,5 @@
+"""The emulator's dashboard at /_mock/ (a blueprint: pages, their static files and two JSON helpers)."""
+
+from mockserver.web.dashboard.views import dashboard
+
+__all__ = ["dashboard"]
