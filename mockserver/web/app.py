@@ -18,7 +18,6 @@ from mockserver.state.store import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.dashboard import dashboard
-from mockserver.web.dashboard import dashboard
 from mockserver.web.cors import cors
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
@@ -138,7 +137,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cors)
     app.register_blueprint(api)
     app.register_blueprint(control)
-    app.register_blueprint(dashboard)
     app.register_blueprint(dashboard)
     app.register_blueprint(files)
     register_error_handlers(app)
