@@ -1,9 +1,16 @@
-"""Benchmark: the emulator vs a bare Flask app with the same two routes, both on waitress (same threads).
+"""Throughput of the emulator side by side with Prism and bare Flask, in ONE run, with wrk (issue 9 item 5).
 
-Run: `python bench/bench_server.py [--seconds 4] [--clients 4] [--threads 8]`. It prints (and writes to
-bench/results/server.txt) create and query throughput and p50/p99 latency side by side with the ratio, query
-latency with 100,000 stored tasks vs 10, and the cost of the two validators. Load comes from loopback client
-processes (http.client, keep-alive), bounded in count and time. Speed targets live here, never in unit tests.
+Run: `python bench/bench_server.py [--seconds 4] [--rounds 3] [--warmup 2] [--big 100000]`. Every server is
+started here on a free loopback port and stopped at the end (also on Ctrl-C or an error):
+  Prism 5.x mock of openapi.yaml (default logging), the default `seedance-mock` (one process, memory),
+  `seedance-mock --workers 2` over SQLite and over Redis (a redis-server started here), bare Flask on the same
+  WSGI server with 2 workers, and bare Flask on waitress (one process, baseline of the default).
+Each server and operation gets a warm-up run, then `--rounds` measured `wrk -t2 -c32 --latency` runs,
+interleaved across servers so that machine noise hits all alike; req/s and latency are medians of the runs.
+Create POSTs the sample body; query cycles through task ids created on the server under test beforehand (a
+404 counts as a failure). Then query with 10 vs 100,000 stored tasks per store, memory per stored task and
+start-up to the first 200. Writes bench/results/server.txt (every run) and bench/results/server.md (the
+table the README includes). On 2 shared cores only the ratios of one run mean anything.
 """
 
 from __future__ import annotations
@@ -11,233 +18,288 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing as mp
 import os
-import random
+import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import servers
+from proc_tools import Procs, free_port, tree_rss
+from report import Series, check_table, checks, raw_lines, server_table, size_table
+from servers import BENCH, Server
+from wrk_runner import BODY, CREATE_PATH, TOKEN, create_script, query_script
+from wrk_runner import run as wrk
 
-CREATE = "/api/open-api/v1/seedance/videos"
-QUERY = "/api/open-api/v1/videos/"
-BODY = json.dumps({"model": "seedance2.0-std", "prompt": "a red fox in snow", "duration": 8, "ratio": "16:9"})
-HEADERS = {"Authorization": "Bearer sk_bench", "Content-Type": "application/json"}
-
-
-def bare_app() -> Any:
-    """The baseline: Flask, the same two routes, a dict store, no validation."""
-    from flask import Flask, Response, request
-
-    app = Flask("bare")
-    tasks: dict[str, dict[str, Any]] = {}
-
-    @app.post(CREATE)
-    def create() -> Response:
-        body = request.get_json()
-        task = {"task_id": "vid_" + uuid.uuid4().hex[:24], "status": "queued", "model": body["model"],
-                "created_at": int(time.time())}
-        tasks[task["task_id"]] = task
-        return Response(json.dumps({"code": "20000", "msg": "ok", "data": task}), mimetype="application/json")
-
-    @app.get(QUERY + "<task_id>")
-    def get(task_id: str) -> Response:
-        task = tasks.get(task_id)
-        if task is None:
-            return Response("{}", status=404, mimetype="application/json")
-        return Response(json.dumps({"code": "20000", "msg": "ok", "data": task}), mimetype="application/json")
-
-    return app
+RESULTS = BENCH / "results"
+SEEDED_IDS = 200
 
 
-def serve(kind: str, threads: int) -> None:
-    """Child process: serve one app on a free port and print its port."""
-    from waitress.server import create_server
-
-    if kind == "emulator":
-        from mockserver import create_app
-
-        app = create_app({"SEED": 1})
-    else:
-        app = bare_app()
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-    print(server.effective_port, flush=True)
-    server.run()
-
-
-def load(args: tuple[int, str, str, float, list[str]]) -> list[float]:
-    """Client process: hammer one operation for `seconds`; return latencies in seconds."""
-    port, op, _kind, seconds, ids = args
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    latencies: list[float] = []
-    rng = random.Random(os.getpid())
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        start = time.perf_counter()
-        if op == "create":
-            conn.request("POST", CREATE, body=BODY, headers=HEADERS)
-        else:
-            conn.request("GET", QUERY + rng.choice(ids), headers=HEADERS)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{op} answered {response.status}")
-        latencies.append(time.perf_counter() - start)
-    conn.close()
-    return latencies
-
-
-def seed_tasks(port: int, count: int) -> list[str]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    ids = []
+def create_ids(port: int, count: int) -> tuple[list[str], int]:
+    """`count` creates over fresh connections (so that every worker gets some); the ids and the failures."""
+    ids, failures = [], 0
+    body = json.dumps(BODY)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     for _ in range(count):
-        conn.request("POST", CREATE, body=BODY, headers=HEADERS)
-        ids.append(json.loads(conn.getresponse().read())["data"]["task_id"])
-    conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("POST", CREATE_PATH, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            if response.status == 200:
+                ids.append(json.loads(data)["data"]["task_id"])
+            else:
+                failures += 1
+        finally:
+            conn.close()
+    return ids, failures
+
+
+def measure(plan: dict[str, tuple[Server, Path]], op: str, seconds: float, warmup: float, rounds: int,
+            series: dict[tuple[str, str], Series], log: Callable[[str], None]) -> None:
+    """Warm-up on every server, then `rounds` rounds over all of them (order rotated each round)."""
+    keys = list(plan)
+    for key in keys:
+        server, script = plan[key]
+        s = series.setdefault((key, op), Series())
+        s.warmup.append(wrk(server.port, script, warmup))
+    for round_no in range(rounds):
+        shift = round_no % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            server, script = plan[key]
+            result = wrk(server.port, script, seconds)
+            s = series[(key, op)]
+            s.runs.append(result)
+            assert server.child is not None
+            s.rss.append(tree_rss(server.child.pid))
+            log(f"  {op:<6} {key:<16} {result.rps:8.0f} req/s  p50 {result.p50:6.2f} ms  p99 {result.p99:7.2f} ms"
+                f"  failures {result.failures}")
+
+
+def startup_seconds(procs: Procs, runs: int, *extra: str) -> list[float]:
+    """Spawn-to-first-200 of `seedance-mock [extra]` on /_mock/health, `runs` times."""
+    found = []
+    for i in range(runs):
+        server = servers.mock_cli(free_port(), f"startup-{i}", *extra)
+        found.append(server.start(procs))
+        assert server.child is not None
+        procs.stop(server.child)
+    return found
+
+
+def memory_per_task(count: int) -> dict[str, float]:
+    """Bytes per stored task, measured in a fresh process (store_fill.py memory-per-task)."""
+    done = subprocess.run([sys.executable, str(BENCH / "store_fill.py"), "memory-per-task", "--count", str(count)],
+                          capture_output=True, text=True, timeout=900, check=True, cwd=BENCH)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def fill_stores(procs: Procs, stores: dict[str, tuple[str, int]], tmp: Path) -> dict[str, list[str]]:
+    """Fill shared stores in-process (two fills at a time); the sampled ids of each."""
+    ids: dict[str, list[str]] = {}
+    pending = list(stores.items())
+    while pending:
+        batch, pending = pending[:2], pending[2:]
+        running = []
+        for key, (spec, count) in batch:
+            out = tmp / f"{key}.ids.json"
+            argv = [sys.executable, str(BENCH / "store_fill.py"), "fill", "--store", spec, "--count", str(count),
+                    "--ids-out", str(out)]
+            running.append((key, out, procs.spawn(f"fill-{key}", argv, cwd=BENCH)))
+        for key, out, child in running:
+            if child.wait(timeout=900) != 0:
+                raise RuntimeError(f"filling {key} failed (see {procs.log_dir}/fill-{key}.log)")
+            ids[key] = json.loads(out.read_text(encoding="utf-8"))
     return ids
 
 
-def start_server(kind: str, threads: int) -> tuple[subprocess.Popen[str], int]:
-    """Start one server in its own process; return it and its port."""
-    child = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--threads", str(threads)],
-                             stdout=subprocess.PIPE, text=True)
-    assert child.stdout is not None
-    return child, int(child.stdout.readline())
+def start_all(procs: Procs, plan: dict[str, Server], log: Callable[[str], None]) -> None:
+    """Start every server of `plan` (one after the other: start-up competes for the cores)."""
+    for key, server in plan.items():
+        took = server.start(procs)
+        log(f"  started {key:<16} on :{server.port} in {took:.2f} s")
 
 
-def measure(threads: int, clients: int, seconds: float, rounds: int) -> dict[str, dict[str, dict[str, float]]]:
-    """Both servers up at once; phases interleaved (emulator, bare, bare, emulator, ...) so that machine noise
-    hits both alike. Throughput: median over rounds; latency percentiles: pooled over rounds."""
-    servers = {kind: start_server(kind, threads) for kind in ("emulator", "bare")}
-    try:
-        ids = {kind: seed_tasks(port, 200) for kind, (_, port) in servers.items()}
-        for kind, (_, port) in servers.items():
-            load((port, "create", kind, 0.5, ids[kind]))  # warm-up
-        rps: dict[tuple[str, str], list[float]] = {}
-        lat: dict[tuple[str, str], list[float]] = {}
-        with mp.Pool(clients) as pool:
-            for round_no in range(rounds):
-                order = ["emulator", "bare"] if round_no % 2 == 0 else ["bare", "emulator"]
-                for op in ("create", "query"):
-                    for kind in order:
-                        port = servers[kind][1]
-                        runs = pool.map(load, [(port, op, kind, seconds, ids[kind])] * clients)
-                        got = [x for run in runs for x in run]
-                        rps.setdefault((kind, op), []).append(len(got) / seconds)
-                        lat.setdefault((kind, op), []).extend(got)
-        results: dict[str, dict[str, dict[str, float]]] = {}
-        for (kind, op), values in lat.items():
-            values.sort()
-            results.setdefault(kind, {})[op] = {
-                "rps": statistics.median(rps[(kind, op)]),
-                "p50": values[len(values) // 2] * 1000,
-                "p99": values[int(len(values) * 0.99)] * 1000,
-            }
-        return results
-    finally:
-        for child, _ in servers.values():
-            child.terminate()
-            child.wait(timeout=10)
+def stop_all(procs: Procs, plan: dict[str, Server]) -> None:
+    """Stop the servers of `plan`."""
+    for server in plan.values():
+        if server.child is not None:
+            procs.stop(server.child)
 
 
-def query_latency_by_size(
-    sizes: tuple[int, ...] = (10, 100_000), samples: int = 5000
-) -> dict[int, tuple[float, float]]:
-    """In-process (Flask test client): p50/p99 of a query with N tasks in the store, filled directly."""
-    from mockserver import create_app
-
-    out = {}
-    for size in sizes:
-        app = create_app({"SEED": 2})
-        backend = app.extensions["seedance_mock"].backend
-        body = json.loads(BODY)
-        ids = [backend.create("sk_bench", body).task_id for _ in range(size)]
-        client = app.test_client()
-        headers = {"Authorization": "Bearer sk_bench"}
-        rng = random.Random(0)
-        lat = []
-        for _ in range(samples):
-            task_id = rng.choice(ids)
-            start = time.perf_counter()
-            client.get(QUERY + task_id, headers=headers)
-            lat.append(time.perf_counter() - start)
-        lat.sort()
-        out[size] = (lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6)
-    return out
+def single_figures(args: argparse.Namespace, procs: Procs, tmp: Path, log: Callable[[str], None],
+                   cli: str) -> dict[str, float]:
+    """Bytes per stored task and start-up times (median of `--startup-runs`)."""
+    extra: dict[str, float] = {}
+    if not args.skip_memory:
+        per_task = memory_per_task(args.big)
+        extra["bytes_per_task"] = per_task["rss_bytes_per_task"]
+        log(f"memory store: {per_task['rss_bytes_per_task']:.0f} B/task RSS, "
+            f"{per_task['traced_bytes_per_task']:.0f} B/task tracemalloc ({args.big:,} tasks)")
+    variants = {"startup": ()}
+    if "--server" in cli:
+        variants["startup_waitress"] = ("--server", "waitress")
+    if "--workers" in cli:
+        variants["startup_workers"] = ("--workers", str(args.workers), "--store", f"sqlite:{tmp / 'start.sqlite'}")
+    for key, extra_args in variants.items():
+        starts = startup_seconds(procs, args.startup_runs, *extra_args)
+        extra[key] = statistics.median(starts)
+        log(f"start-up to first 200, seedance-mock {' '.join(extra_args)}: "
+            f"{' '.join(f'{s:.3f}' for s in starts)} s")
+    return extra
 
 
-def validator_costs() -> list[tuple[str, float, float]]:
-    """Microseconds per body for jsonschema-rs and Python jsonschema, valid and invalid."""
-    import jsonschema
-    import jsonschema_rs
+def main_servers(args: argparse.Namespace, procs: Procs, tmp: Path, redis_url: str, cli: str,
+                 log: Callable[[str], None]) -> tuple[dict[str, Server], dict[str, str], str, str]:
+    """Start the servers of the main table; their labels, and the WSGI servers of one and N processes."""
+    w = args.workers
+    use_cli = "--workers" in cli and not args.wsgi_fallback
+    plan: dict[str, Server] = {}
+    labels: dict[str, str] = {}
+    if not args.skip_prism:
+        plan["prism"] = servers.prism(free_port())
+        labels["prism"] = f"Prism {servers.PRISM_VERSION} mock (default logging)"
+    plan["mock-1p"] = servers.mock_cli(free_port(), "mock-1p")
+    start_all(procs, plan, log)
+    assert plan["mock-1p"].child is not None
+    wsgi1 = servers.detect_wsgi(plan["mock-1p"].child.pid, "waitress")
+    labels["mock-1p"] = f"seedance-mock (default: 1 process, memory, {wsgi1})"
+    more: dict[str, Server] = {"bare-1p": servers.bare(free_port(), wsgi1, 1, "bare-1p")}
+    labels["bare-1p"] = f"bare Flask, {wsgi1} 1 process"
+    if "--server" in cli and wsgi1 != "waitress" and not args.skip_waitress:
+        more["mock-waitress"] = servers.mock_cli(free_port(), "mock-waitress", "--server", "waitress")
+        more["bare-waitress"] = servers.bare(free_port(), "waitress", 1, "bare-waitress")
+        labels["mock-waitress"] = "seedance-mock --server waitress"
+        labels["bare-waitress"] = "bare Flask, waitress 1 process"
+    for store, spec in (("sqlite", f"sqlite:{tmp / 'main.sqlite'}"), ("redis", f"{redis_url}?prefix=main")):
+        key = f"mock-w{w}-{store}"
+        if use_cli:
+            more[key] = servers.mock_cli(free_port(), key, "--workers", str(w), "--store", spec)
+        else:
+            more[key] = servers.mock_workers(free_port(), w, spec, args.wsgi, key)
+        labels[key] = f"seedance-mock --workers {w}, {'SQLite' if store == 'sqlite' else 'Redis'}"
+    start_all(procs, more, log)
+    plan.update(more)
+    child = plan[f"mock-w{w}-sqlite"].child
+    assert child is not None
+    wsgi_n = servers.detect_wsgi(child.pid, args.wsgi)
+    plan["bare-w"] = servers.bare(free_port(), wsgi_n, w, "bare-w")
+    labels["bare-w"] = f"bare Flask, {wsgi_n} {w} processes"
+    start_all(procs, {"bare-w": plan["bare-w"]}, log)
+    return plan, labels, wsgi1, wsgi_n
 
-    from mockserver.spec.loader import load_spec
 
-    spec = load_spec()
-    schema = {"$ref": "#/components/schemas/CreateVideoRequest", "components": spec["components"]}
-    valid = json.loads(BODY)
-    invalid = {"model": "seedance2.0-md", "prompt": " ", "duration": 40, "ratio": "21:9", "first_image": "x"}
-    rust = jsonschema_rs.Draft202012Validator(schema)
-    python = jsonschema.Draft202012Validator(schema)
+def size_runs(args: argparse.Namespace, procs: Procs, tmp: Path, redis_url: str, wsgi1: str, cli: str,
+              series: dict[tuple[str, str], Series], log: Callable[[str], None]) -> None:
+    """Query with `--small` vs `--big` stored tasks, memory (default server), SQLite and Redis (--workers)."""
+    w = args.workers
+    log(f"query with {args.small:,} vs {args.big:,} stored tasks")
+    shared = {f"{store}-{size}": (spec, count)
+              for store, spec in (("sqlite", "sqlite:{tmp}/{key}.sqlite"), ("redis", redis_url + "?prefix={key}"))
+              for size, count in (("small", args.small), ("big", args.big))}
+    shared = {k: (spec.format(tmp=tmp, key=k), n) for k, (spec, n) in shared.items()}
+    ids = fill_stores(procs, shared, tmp)
+    sizes: dict[str, Server] = {}
+    for size, count in (("small", args.small), ("big", args.big)):
+        key = f"memory-{size}"
+        sizes[key] = servers.mock_filled_memory(free_port(), count, tmp / f"{key}.ids.json", wsgi1, key)
+    for key, (spec, _) in shared.items():
+        if "--workers" in cli and not args.wsgi_fallback:
+            sizes[key] = servers.mock_cli(free_port(), key, "--workers", str(w), "--store", spec)
+        else:
+            sizes[key] = servers.mock_workers(free_port(), w, spec, args.wsgi, key)
+    start_all(procs, sizes, log)
+    for key in ("memory-small", "memory-big"):
+        ids[key] = json.loads((tmp / f"{key}.ids.json").read_text(encoding="utf-8"))
+    ops = {k: (s, query_script(tmp / f"size-{k}.lua", ids[k])) for k, s in sizes.items()}
+    measure(ops, "query", args.seconds, args.warmup, args.rounds, series, log)
+    stop_all(procs, sizes)
 
-    def timed(fn: Any, n: int) -> float:
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        return (time.perf_counter() - start) / n * 1e6
 
-    return [
-        ("jsonschema-rs is_valid", timed(lambda: rust.is_valid(valid), 20000),
-         timed(lambda: rust.is_valid(invalid), 20000)),
-        ("jsonschema iter_errors", timed(lambda: list(python.iter_errors(valid)), 2000),
-         timed(lambda: list(python.iter_errors(invalid)), 2000)),
-    ]
+def main_run(args: argparse.Namespace, procs: Procs, tmp: Path, log: Callable[[str], None]
+             ) -> tuple[dict[tuple[str, str], Series], dict[str, str], dict[str, float], str]:
+    """Every measurement; returns the series, the row labels, single figures and the servers used."""
+    series: dict[tuple[str, str], Series] = {}
+    cli = subprocess.run([servers.bin_path("seedance-mock"), "--help"], capture_output=True, text=True,
+                         timeout=60, check=False).stdout
+    extra = single_figures(args, procs, tmp, log, cli)
+    redis_port, _ = servers.start_redis(procs)
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    plan, labels, wsgi1, wsgi_n = main_servers(args, procs, tmp, redis_url, cli, log)
+    create_lua = create_script(tmp / "create.lua")
+    scripts: dict[str, Path] = {}
+    for key, server in plan.items():
+        ids, failures = create_ids(server.port, SEEDED_IDS)
+        if failures or not ids:
+            raise RuntimeError(f"{key}: {failures} of {SEEDED_IDS} creates failed before the query runs")
+        scripts[key] = query_script(tmp / f"query-{key}.lua", ids)
+    for op in ("create", "query"):
+        log(f"{op}: warm-up {args.warmup:g} s, then {args.rounds} x {args.seconds:g} s per server")
+        ops = {k: (s, create_lua if op == "create" else scripts[k]) for k, s in plan.items()}
+        measure(ops, op, args.seconds, args.warmup, args.rounds, series, log)
+    stop_all(procs, plan)
+    if not args.skip_sizes:
+        size_runs(args, procs, tmp, redis_url, wsgi1, cli, series, log)
+    return series, labels, extra, f"one process: {wsgi1}; --workers {args.workers}: {wsgi_n}"
+
+
+def startup_lines(extra: dict[str, float]) -> list[str]:
+    """Start-up figures beyond the checked one."""
+    names = {"startup": "seedance-mock", "startup_waitress": "seedance-mock --server waitress",
+             "startup_workers": "seedance-mock --workers 2 --store sqlite:…"}
+    shown = [f"{names[k]} {v:.2f} s" for k, v in extra.items() if k in names]
+    return [f"Start-up to the first 200 on /_mock/health (median): {'; '.join(shown)}."] if shown else []
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--serve", choices=["emulator", "bare"])
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--clients", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--rounds", type=int, default=5)
+    """Parse options, measure, print and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one measured wrk run (4)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="length of the warm-up run (2)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured runs per server and operation (3)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the shared-store servers (2)")
+    parser.add_argument("--wsgi", choices=["gunicorn", "granian"], default="gunicorn",
+                        help="WSGI server for the multi-worker runs until `seedance-mock --workers` exists")
+    parser.add_argument("--wsgi-fallback", action="store_true", help="use --wsgi even if the CLI has --workers")
+    parser.add_argument("--small", type=int, default=10, help="stored tasks, small store (10)")
+    parser.add_argument("--big", type=int, default=100_000, help="stored tasks, big store (100000)")
+    parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument("--skip-prism", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true", help="skip the bytes-per-task measurement")
+    parser.add_argument("--skip-waitress", action="store_true", help="no `--server waitress` rows")
+    parser.add_argument("--skip-sizes", action="store_true", help="no 10 vs 100,000 stored tasks runs")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory of server.txt and server.md")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.threads)
-        return 0
 
-    lines = [f"# bench_server.py  (python {sys.version.split()[0]}, {os.cpu_count()} cpus, waitress threads="
-             f"{args.threads}, {args.clients} client processes, {args.seconds:g} s per phase,",
-             f"#   {args.rounds} interleaved rounds; req/s = median of rounds, latency pooled)", ""]
-    best = measure(args.threads, args.clients, args.seconds, args.rounds)
-    lines.append(f"{'operation':<10}{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for op in ("create", "query"):
-        for kind in ("emulator", "bare"):
-            r = best[kind][op]
-            lines.append(f"{op:<10}{kind:<10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}")
-        ratio = best["emulator"][op]["rps"] / best["bare"][op]["rps"]
-        lines.append(f"{op:<10}{'ratio':<10}{ratio:>10.2f}   (emulator / bare; target >= 0.80)")
-    lines.append("")
-    lines.append("query latency by store size (in-process test client, 5000 queries of random ids)")
-    sizes = query_latency_by_size()
-    for size, (p50, p99) in sizes.items():
-        lines.append(f"  {size:>7} tasks: p50 {p50:7.1f} us   p99 {p99:7.1f} us")
-    lines.append(f"  ratio p50 (100,000 / 10): {sizes[100_000][0] / sizes[10][0]:.2f}")
-    lines.append("")
-    lines.append("validator cost per body (us): valid / invalid")
-    for name, valid_us, invalid_us in validator_costs():
-        lines.append(f"  {name:<24}{valid_us:8.1f} /{invalid_us:8.1f}")
-    text = "\n".join(lines)
-    print(text)
-    out = REPO / "bench" / "results" / "server.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n", encoding="utf-8")
+    lines: list[str] = []
+
+    def log(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="seedance-bench-") as name, Procs(Path(name) / "logs") as procs:
+        series, labels, extra, used = main_run(args, procs, Path(name), log)
+    found = checks(series, extra, args.workers)
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
+    header = (f"Measured {when} by `python bench/bench_server.py` on {os.cpu_count()} cores shared with wrk "
+              f"(Python {platform.python_version()}; wrk -t2 -c32, warm-up {args.warmup:g} s, median of "
+              f"{args.rounds} runs of {args.seconds:g} s, interleaved; {used}). "
+              "Only ratios within one run mean anything.")
+    md = [header, "", *server_table(labels, series), "", *size_table(series, args.small, args.big), "",
+          *check_table(found), "", *startup_lines(extra), ""]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "server.md").write_text("\n".join(md), encoding="utf-8")
+    text = [*lines, "", *raw_lines(series), "", *md]
+    (args.out / "server.txt").write_text("\n".join(text), encoding="utf-8")
+    print("\n".join(md))
+    failed = [c.name for c in found if not c.passed]
+    print(f"{len(found) - len(failed)} of {len(found)} targets pass" + (f"; FAIL: {'; '.join(failed)}" if failed
+                                                                          else ""))
     return 0
 
 
