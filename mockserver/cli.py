@@ -1,4 +1,8 @@
-"""`seedance-mock` / `python -m mockserver`: run the emulator with waitress."""
+"""`seedance-mock` / `python -m mockserver`: run the emulator (one process, or `--workers N` processes).
+
+Exit status: 0 after SIGTERM/SIGINT (requests in flight finished), 2 for a bad option or configuration,
+1 when the port is busy or the store cannot be used. The first stdout line is the base URL.
+"""
 
 from __future__ import annotations
 
@@ -8,64 +12,144 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mockserver import create_app
-from mockserver.server import DEFAULT_THREADS, serve
+from mockserver.serving.cli_values import (
+    SERVERS,
+    cors_origin,
+    finite,
+    instance_name,
+    int_range,
+    port_number,
+    token_text,
+)
+from mockserver.serving.logs import LOG_FORMATS, configure_logging
+from mockserver.serving.options import (
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_GRACE,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_THREADS,
+    ServingOptions,
+)
+from mockserver.version import VERSION
+
+PROG = "seedance-mock"
+SHARED_STORES = "--store sqlite:PATH or --store redis://HOST:PORT/DB"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line options."""
-    parser = argparse.ArgumentParser(
-        prog="seedance-mock", description="Run the Seedance video API emulator (served by waitress)."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default 8000)")
-    parser.add_argument("--speed", type=float, default=None, help="simulated time runs F times faster")
-    parser.add_argument("--seed", type=int, default=None, help="reproducible task ids and timings")
-    parser.add_argument(
-        "--api-key", action="append", default=None, dest="api_keys",
-        help="accept only this bearer token (repeatable; default: any non-empty token)",
-    )
-    parser.add_argument("--store", default=None, help="'memory' (default) or 'sqlite:PATH'")
-    parser.add_argument("--retention", type=float, default=None, help="result retention in seconds (259200)")
-    parser.add_argument("--max-body-bytes", type=int, default=None, help="request body limit (1048576)")
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="waitress worker threads (8)")
-    parser.add_argument(
-        "--control-from-anywhere", action="store_true",
-        help="let non-loopback clients use the /_mock/ control API (default: loopback only)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="log warnings only")
-    return parser
+    """The command-line options (every value is checked here: a bad one exits 2 with argparse's message)."""
+    p = argparse.ArgumentParser(prog=PROG, description="Run the Seedance video API emulator.")
+    p.add_argument("--version", action="version", version=f"{PROG} {VERSION}")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=port_number, default=8000, help="port 0-65535; 0 picks a free one (8000)")
+    p.add_argument("--speed", type=finite(low=0, low_open=True), help="simulated time runs F times faster")
+    p.add_argument("--seed", type=int_range(0, 2**63 - 1), help="reproducible task ids and timings")
+    p.add_argument("--api-key", action="append", type=token_text, dest="api_keys",
+                   help="accept only this bearer token (repeatable; default: any token shaped sk_...)")
+    p.add_argument("--store", help="'memory' (default), 'sqlite:PATH' or 'redis://HOST:PORT/DB[?prefix=NAME]'")
+    p.add_argument("--instance", type=instance_name, help="this process' name in the journal and /_mock/health")
+    p.add_argument("--retention", type=finite(low=0, low_open=True), help="result retention in seconds (259200)")
+    p.add_argument("--max-body-bytes", type=int_range(1, 1 << 30), help="request body limit (1048576)")
+    p.add_argument("--workers", type=int_range(1, 64), help="serve with N processes on one port (shared store)")
+    p.add_argument("--server", choices=SERVERS, default="auto",
+                   help="one process on waitress or granian; auto: granian when installed (faster)")
+    p.add_argument("--threads", type=int_range(1, 256), default=DEFAULT_THREADS,
+                   help=f"worker threads per process ({DEFAULT_THREADS})")
+    p.add_argument("--connection-limit", type=int_range(1, 100_000), default=DEFAULT_CONNECTION_LIMIT,
+                   help=f"open connections at most (waitress; {DEFAULT_CONNECTION_LIMIT})")
+    p.add_argument("--idle-timeout", type=finite(low=1, high=86_400), default=DEFAULT_IDLE_TIMEOUT,
+                   help=f"close a connection idle this many seconds ({DEFAULT_IDLE_TIMEOUT:g})")
+    p.add_argument("--grace", type=finite(low=0, high=3600), default=DEFAULT_GRACE,
+                   help=f"on SIGTERM, seconds to finish requests in flight ({DEFAULT_GRACE:g})")
+    p.add_argument("--control-from-anywhere", action="store_true",
+                   help="let non-loopback clients use the /_mock/ control API (default: loopback only)")
+    p.add_argument("--control-token", type=token_text,
+                   help="the control API needs this token (header X-Control-Token or cookie seedance_control)")
+    p.add_argument("--trust-proxy", action="store_true",
+                   help="let the control API answer requests that carry proxy headers (X-Forwarded-For...)")
+    p.add_argument("--cors", type=cors_origin, metavar="ORIGIN",
+                   help="CORS answers for browser pages of ORIGIN (scheme://host[:port] or *)")
+    p.add_argument("--quiet", action="store_true", help="no line per request; warnings only")
+    p.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="console lines as text or JSON")
+    return p
 
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Only the options given on the command line (the environment fills the rest)."""
-    config: dict[str, Any] = {}
+    """The app configuration given on the command line (the environment fills the rest)."""
     pairs = {
         "SPEED": args.speed,
         "SEED": args.seed,
         "API_KEYS": args.api_keys,
         "STORE": args.store,
+        "INSTANCE": args.instance,
         "RETENTION_SECONDS": args.retention,
         "MAX_BODY_BYTES": args.max_body_bytes,
+        "CONTROL_TOKEN": args.control_token,
+        "CORS_ORIGIN": args.cors,
     }
-    config.update({k: v for k, v in pairs.items() if v is not None})
+    config = {k: v for k, v in pairs.items() if v is not None}
     if args.control_from_anywhere:
         config["CONTROL_LOOPBACK_ONLY"] = False
+    if args.trust_proxy:
+        config["TRUST_PROXY"] = True
+    if args.log_format != "text":
+        config["LOG_FORMAT"] = args.log_format
     return config
 
 
+def _fail(message: str, status: int) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    return status
+
+
+def _announce(url: str) -> None:
+    print(url, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: prints the base URL as the first stdout line, then serves until interrupted."""
+    """Entry point: prints the base URL as the first stdout line, then serves until SIGTERM/SIGINT."""
+    from mockserver import create_app
+    from mockserver.serving import waitress_server, workers
+    from mockserver.state.errors import StoreError
+    from mockserver.state.store import allows_workers
+    from mockserver.web.shared import EXTENSION
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, stream=sys.stderr)
+    configure_logging(args.quiet, args.log_format)
+    config = config_from_args(args)
+    multi = args.workers is not None and args.workers > 1
+    use_granian = args.workers is not None or (args.server != "waitress" and workers.granian_available())
+    if use_granian and not workers.granian_available():
+        return _fail("--workers needs granian: pip install 'seedance-contract-kit[workers]'", 2)
+    if args.server == "waitress" and args.workers is not None:
+        return _fail("--workers runs on granian: drop --server waitress", 2)
     try:
-        app = create_app(config_from_args(args))
+        app = create_app(config)
+    except StoreError as exc:
+        return _fail(str(exc), 1)
     except (ValueError, OSError) as exc:
-        print(f"seedance-mock: {exc}", file=sys.stderr)
-        return 2
-
-    def announce(url: str) -> None:
-        print(url, flush=True)
-
-    serve(app, args.host, args.port, args.threads, announce)
+        return _fail(str(exc), 2)
+    state = app.extensions[EXTENSION]
+    store = str(state.config["STORE"])
+    if multi and not allows_workers(store):
+        state.backend.close()
+        return _fail(f"--workers {args.workers} needs a shared store: {SHARED_STORES}", 2)
+    options = ServingOptions(
+        host=args.host, port=args.port, threads=args.threads, workers=args.workers or 1,
+        connection_limit=args.connection_limit, idle_timeout=args.idle_timeout, grace=args.grace,
+        max_body_bytes=int(state.config["MAX_BODY_BYTES"]),
+    )
+    try:
+        if not use_granian:
+            waitress_server.serve(app, options, _announce)
+            return 0
+        # The workers build their own app (and store connections) after the fork: this one only
+        # proved that the configuration and the store work.
+        state.backend.close()
+        port = workers.reserve_port(args.host, args.port)
+        options = ServingOptions(**{**options.__dict__, "port": port})
+        workers.serve_workers(config, options, quiet=args.quiet, log_format=args.log_format, announce=_announce)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1)
+    except KeyboardInterrupt:
+        logging.getLogger(__name__).debug("interrupted")
     return 0

@@ -1,0 +1,54 @@
+"""Console logging of the serving processes: the per-request line (logger `seedance_mock.requests`),
+`--quiet`, `--log-format json`, and waitress' task-queue warnings always off."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+REQUEST_LOGGER = "seedance_mock.requests"
+LOG_FORMATS = ("text", "json")
+ENTRY_ATTRIBUTE = "seedance"
+"""A log record may carry a dict under this attribute (`extra={"seedance": {...}}`): the JSON line holds it."""
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the record's `seedance` fields)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
+        line: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, ENTRY_ATTRIBUTE, None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_logging(quiet: bool = False, log_format: str = "text") -> None:
+    """Log to stderr: INFO (one line per request) unless `quiet`, as text or JSON lines."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    # The per-request line is INFO: --quiet silences it with everything else below WARNING.
+    logging.getLogger(REQUEST_LOGGER).setLevel(logging.WARNING if quiet else logging.INFO)
+    # "Task queue depth is N" only says the threads are busy (a forced delay does that on purpose).
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -1,0 +1,30 @@
+"""The app of each `--workers` process, built in the worker from what the parent put in the environment.
+
+The parent checks the configuration (and the store) first, so a worker that fails here is a bug or a
+store that went away in between, not an operator's mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from mockserver import create_app
+from mockserver.serving.logs import configure_logging
+from mockserver.serving.wrappers import ServerHeader, WsgiApp, wrap_app
+
+ENV_KEY = "SEEDANCE_MOCK_SERVING"
+
+
+def encode(config: Mapping[str, Any], quiet: bool, log_format: str) -> str:
+    """The environment value that hands `config` and the logging choice to the workers."""
+    return json.dumps({"config": dict(config), "quiet": quiet, "log_format": log_format})
+
+
+def load() -> WsgiApp:
+    """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
+    settings = json.loads(os.environ.get(ENV_KEY, "{}"))
+    configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
+    return ServerHeader(wrap_app(create_app(settings.get("config") or {})))
