@@ -1,4 +1,5 @@
-"""`seedance-contracts`: check a server against the spec (Schemathesis + agreement), or print the rules."""
+"""`seedance-contracts`: check a server against the spec (Schemathesis + agreement), score the suite against spec
+mutants (`mutate`), or print the rules."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from contracts.agreement import run_agreement
 from contracts.catalogue import Catalogue
+from contracts.mutate import run_mutation
 from contracts.schemathesis_run import run_schemathesis
 from contracts.spec import load_spec
 from contracts.strategies import BodyStrategies
@@ -43,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="client verdict as module:function (default: the spec's own verdict)")
     check.add_argument("--spec", default=None, help="path to openapi.yaml (default: the installed one)")
     check.add_argument("--skip-schemathesis", action="store_true", help="run only the agreement property")
+    mutate = sub.add_parser("mutate", help="spec mutation score: each spec mutant's emulator against a client")
+    mutate.add_argument("--app-factory", required=True,
+                        help="module:function building a WSGI app from {SPEC_PATH: ...} (e.g. mockserver:create_app)")
+    mutate.add_argument("--oracle", required=True, help="client verdict as module:function")
+    mutate.add_argument("--examples", type=int, default=10, help="generated examples per rule for survivors")
+    mutate.add_argument("--seed", type=int, default=0)
+    mutate.add_argument("--only", default=None, help="judge only mutants whose name contains this text")
+    mutate.add_argument("--spec", default=None, help="path to openapi.yaml (default: the installed one)")
+    mutate.add_argument("--token", default="sk_test", help="bearer token the app accepts (default sk_test)")
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--json", action="store_true", help="JSON instead of a table")
     rules.add_argument("--spec", default=None, help="path to openapi.yaml")
@@ -70,6 +81,17 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _mutate(args: argparse.Namespace) -> int:
+    catalogue = Catalogue(load_spec(args.spec))
+    strategies = BodyStrategies(catalogue, SpecOracle(catalogue.spec))
+    client = load_oracle(args.oracle)
+    factory = load_oracle(args.app_factory)
+    report = run_mutation(client, factory, strategies, examples=args.examples, seed=args.seed, only=args.only,
+                          config={"SEED": 0, "API_KEYS": [args.token]})
+    print(report.summary())
+    return 0 if report.total and not report.survivors else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `seedance-contracts`; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -78,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             catalogue = Catalogue(load_spec(args.spec))
             print(catalogue.to_json() if args.json else catalogue.to_table())
             return 0
+        if args.command == "mutate":
+            return _mutate(args)
         return _check(args)
     except (OSError, ValueError, ImportError, AttributeError) as error:
         print(f"seedance-contracts: error: {error}", file=sys.stderr)
