@@ -27,6 +27,7 @@ from mockserver.state.forcing import (
     DEFAULT_FAIL_REASON,
     FAIL_AT,
 )
+from mockserver.state.journal_writer import JournalWriter
 from mockserver.state.store import Store
 from mockserver.state.tasks import Task
 from mockserver.state.timings import applied_ratio, output_size, plan_timings, resolution_label
@@ -99,6 +100,7 @@ class Backend(SharedControl):
         self._family_of = {m: fam for fam, models in families.items() for m in models}
         self._lock = threading.Lock()
         self._writes = 0
+        self._journal = JournalWriter(store, config.journal_size, config.journal_bytes)
 
     # -- tasks -------------------------------------------------------------------------------------
     def knows_model(self, model: object) -> bool:
@@ -253,16 +255,17 @@ class Backend(SharedControl):
         return sorted(rows.values(), key=lambda r: (r["token"], r["model"], r["resolution"]))
 
     # -- journal -----------------------------------------------------------------------------------
-    def record(self, entry: dict[str, Any]) -> int:
+    def record(self, entry: dict[str, Any]) -> None:
         """Append one request/answer (strings already capped) to the shared, bounded journal."""
         entry = {"time": self.now(), "instance": self.config.instance, **entry}
         size = 200 + sum(len(v) for v in entry.values() if isinstance(v, str))
         size += sum(len(str(v)) for v in entry.values() if isinstance(v, dict | list))
-        return self.store.journal_append(entry, size, self.config.journal_size, self.config.journal_bytes)
+        self._journal.add(entry, size)
 
     def journal(self, after: int = 0, limit: int = 100, match: Callable[[dict[str, Any]], bool] | None = None
                 ) -> list[dict[str, Any]]:
         """Up to `limit` entries after the cursor `after`, oldest first, that satisfy `match`."""
+        self._journal.settle()
         found: list[dict[str, Any]] = []
         cursor = after
         while len(found) < limit:
@@ -279,16 +282,22 @@ class Backend(SharedControl):
 
     def clear_journal(self) -> None:
         """Empty the journal (its sequence numbers keep counting, so cursors stay valid)."""
+        self._journal.drop_pending()
+        self._journal.settle()
         self.store.journal_clear()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget every task, fault, limit, media fact, audit, rate window and journal entry; clock offset 0.
         Seen by every instance on its next request (the version counter keeps counting)."""
+        self._journal.drop_pending()
+        if self._journal.batched:
+            self._journal.settle()  # entries other instances queued before the reset land before it
         self.store.clear(keep=("version", "secret"))
         self.store.incr("version")
         self.sync()
 
     def close(self) -> None:
-        """Release the store."""
+        """Write the queued journal entries and release the store."""
+        self._journal.close()
         self.store.close()

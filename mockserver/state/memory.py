@@ -112,15 +112,15 @@ class MemoryStore:
             return found
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entry: dict[str, Any], size: int, max_entries: int, max_bytes: int) -> int:
+    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
         with self._lock:
-            self._journal_seq += 1
-            seq = self._journal_seq
-            self._journal.append((seq, size, {**entry, "seq": seq}))
-            self._journal_bytes += size
+            for entry, size in entries:
+                self._journal_seq += 1
+                entry["seq"] = self._journal_seq
+                self._journal.append((self._journal_seq, size, entry))
+                self._journal_bytes += size
             while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
                 self._journal_bytes -= self._journal.popleft()[1]
-            return seq
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         with self._lock:

@@ -60,20 +60,23 @@ for _, id in ipairs(ids) do
 end
 return #ids
 """
-# KEYS: journal zset, sequence counter, byte counter. ARGV: entry JSON, max entries, max bytes.
+# KEYS: journal zset, sequence counter, byte counter. ARGV: max entries, max bytes, entry JSON...
 _JOURNAL = """
-local seq = redis.call('INCR', KEYS[2])
-local member = seq .. '|' .. ARGV[1]
-redis.call('ZADD', KEYS[1], seq, member)
-local bytes = redis.call('INCRBY', KEYS[3], string.len(member))
+local bytes = 0
+for i = 3, #ARGV do
+  local seq = redis.call('INCR', KEYS[2])
+  local member = seq .. '|' .. ARGV[i]
+  redis.call('ZADD', KEYS[1], seq, member)
+  bytes = redis.call('INCRBY', KEYS[3], string.len(member))
+end
 local count = redis.call('ZCARD', KEYS[1])
-while count > 0 and (count > tonumber(ARGV[2]) or bytes > tonumber(ARGV[3])) do
+while count > 0 and (count > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2])) do
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
   redis.call('ZREM', KEYS[1], oldest)
   bytes = redis.call('DECRBY', KEYS[3], string.len(oldest))
   count = count - 1
 end
-return seq
+return count
 """
 
 
@@ -184,10 +187,10 @@ class RedisStore:
         return sorted(tasks, key=lambda t: t.created_at, reverse=True)[:limit]
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entry: dict[str, Any], size: int, max_entries: int, max_bytes: int) -> int:
+    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
         keys = [self._key("journal"), self._key("doc", "journal-seq"), self._key("journal-bytes")]
-        args: list[str | int] = [json.dumps(entry, ensure_ascii=False), max_entries, max_bytes]
-        return int(self._call("journal", lambda: self._journal(keys=keys, args=args)))
+        args: list[str | int] = [max_entries, max_bytes, *(json.dumps(e, ensure_ascii=False) for e, _ in entries)]
+        self._call("journal", lambda: self._journal(keys=keys, args=args))
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         members = self._call(

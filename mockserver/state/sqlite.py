@@ -162,13 +162,13 @@ class SqliteStore:
         return [Task.from_row(r) for r in self._query("read", sql, args)]
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entry: dict[str, Any], size: int, max_entries: int, max_bytes: int) -> int:
-        text = json.dumps(entry, ensure_ascii=False)
+    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
+        rows = [(size, json.dumps(entry, ensure_ascii=False)) for entry, size in entries]
 
-        def run(conn: sqlite3.Connection) -> int:
-            seq = int(conn.execute("INSERT INTO journal (size, entry) VALUES (?, ?)", (size, text)).lastrowid or 0)
-            # Trim by count, then by bytes (the sum is over at most max_entries small rows).
-            conn.execute("DELETE FROM journal WHERE seq <= ?", (seq - max_entries,))
+        def run(conn: sqlite3.Connection) -> None:
+            conn.executemany("INSERT INTO journal (size, entry) VALUES (?, ?)", rows)
+            last = int(conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0] or 0)
+            conn.execute("DELETE FROM journal WHERE seq <= ?", (last - max_entries,))
             total = conn.execute("SELECT SUM(size) FROM journal").fetchone()[0] or 0
             if total > max_bytes:
                 conn.execute(
@@ -176,9 +176,8 @@ class SqliteStore:
                     "(ORDER BY seq DESC) AS running FROM journal) WHERE running > ?)",
                     (max_bytes,),
                 )
-            return seq
 
-        return self._atomic("journal", run)
+        self._atomic("journal", run)
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         rows = self._query("read", "SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))

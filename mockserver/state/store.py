@@ -58,8 +58,9 @@ class Store(Protocol):
         """Up to `limit` tasks, newest first (of one owner when given)."""
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entry: dict[str, Any], size: int, max_entries: int, max_bytes: int) -> int:
-        """Append `entry` (about `size` bytes), drop the oldest past either bound; return its sequence number."""
+    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
+        """Append (entry, approximate bytes) pairs in order, numbering them, then drop the oldest entries past
+        either bound (SQLite and Redis may overshoot the byte bound by a few entries between trims)."""
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` entries with a sequence number above `after`, oldest first (each with its `seq`)."""

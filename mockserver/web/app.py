@@ -17,8 +17,8 @@ from mockserver.state.backend import Backend, BackendConfig, instance_name
 from mockserver.state.store import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
-from mockserver.web.dashboard import dashboard
 from mockserver.web.cors import cors
+from mockserver.web.dashboard import dashboard
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
 from mockserver.web.middleware import DropMiddleware

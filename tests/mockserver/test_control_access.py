@@ -35,7 +35,8 @@ def test_the_control_token_is_required_when_set() -> None:
     http.set_cookie("seedance_control", "s3cret")
     assert http.get("/_mock/health").status_code == 200
     # The API itself does not need it.
-    assert create_app({"CONTROL_TOKEN": "s3cret"}).test_client().post(CREATE, json=std_body(), headers=AUTH).status_code == 200
+    api = create_app({"CONTROL_TOKEN": "s3cret"}).test_client()
+    assert api.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
 
 
 def test_control_client_carries_the_token() -> None:

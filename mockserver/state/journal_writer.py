@@ -1,0 +1,97 @@
+"""Writing journal entries: at once into the memory store; in batches into a shared store.
+
+A journal write per request would be one more round trip (Redis) or one more write transaction, serialised
+across processes (SQLite). So for shared stores each instance queues its entries and a background thread
+writes them together every FLUSH_SECONDS (or as soon as BATCH entries wait). Readers wait READ_DELAY first,
+so a journal read shows every request answered before the read began, whichever instance answered it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from mockserver.state.errors import StoreError
+from mockserver.state.store import Store
+
+FLUSH_SECONDS = 0.02
+READ_DELAY = 0.06  # > FLUSH_SECONDS, with room for a flush that is under way
+BATCH = 64
+MAX_PENDING = 10_000  # if the store is down, the oldest queued entries are dropped past this
+
+log = logging.getLogger(__name__)
+
+
+class JournalWriter:
+    """Queues entries and writes them to the store (see the module docstring)."""
+
+    def __init__(self, store: Store, max_entries: int, max_bytes: int) -> None:
+        self._store = store
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self.batched = store.kind != "memory"
+        self._pending: list[tuple[dict[str, Any], int]] = []
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._owner_pid = 0
+
+    def add(self, entry: dict[str, Any], size: int) -> None:
+        """Record one entry (written at once, or within FLUSH_SECONDS)."""
+        if not self.batched:
+            self._store.journal_append([(entry, size)], self._max_entries, self._max_bytes)
+            return
+        with self._lock:
+            self._pending.append((entry, size))
+            if len(self._pending) > MAX_PENDING:
+                del self._pending[: len(self._pending) - MAX_PENDING]
+            waiting = len(self._pending)
+        self._ensure_thread()
+        if waiting >= BATCH:
+            self._wake.set()
+
+    def flush(self) -> None:
+        """Write every queued entry now."""
+        with self._flushing:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                try:
+                    self._store.journal_append(batch, self._max_entries, self._max_bytes)
+                except StoreError as exc:
+                    log.warning("%d journal entries lost: %s", len(batch), exc)
+
+    def settle(self) -> None:
+        """Before a read: write ours, then give every other instance time to write theirs."""
+        self.flush()
+        if self.batched:
+            threading.Event().wait(READ_DELAY)
+
+    def drop_pending(self) -> None:
+        """Forget queued entries (a reset or a journal clear happened after them)."""
+        with self._lock:
+            self._pending = []
+
+    def _ensure_thread(self) -> None:
+        # Started lazily, and again after a fork: a prefork server's workers each need their own thread.
+        if self._thread is not None and self._owner_pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread is not None and self._owner_pid == os.getpid():
+                return
+            self._owner_pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="seedance-mock-journal", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            self.flush()
+
+    def close(self) -> None:
+        """Write what is queued (at shutdown)."""
+        self.flush()
