@@ -25,7 +25,6 @@ from waitress.task import ErrorTask
 
 from mockserver import create_app
 from mockserver.serving.options import DEFAULT_THREADS, IDENT, ServingOptions, base_url
-from mockserver.serving.wrappers import wrap_app
 from mockserver.web.envelope import envelope
 
 log = logging.getLogger("seedance_mock.server")
@@ -153,7 +152,7 @@ class EmbeddedServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             return self
-        self._server = build_server(wrap_app(self.app), self.options)
+        self._server = build_server(self.app, self.options)
         self._thread = threading.Thread(target=self._server.run, name="seedance-mock", daemon=True)
         self._thread.start()
         return self
@@ -184,7 +183,7 @@ class EmbeddedServer:
 def serve(app: Flask, options: ServingOptions, announce: Callable[[str], None] | None = None) -> None:
     """Serve `app` until SIGTERM or SIGINT, then finish the requests in flight (at most `options.grace`
     seconds). `announce(url)` is called once the socket is bound. Raises OSError when the port is busy."""
-    server = build_server(wrap_app(app), options)
+    server = build_server(app, options)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mockserver import create_app
 from mockserver.serving.logs import configure_logging
-from mockserver.serving.wrappers import ServerHeader, WsgiApp, wrap_app
+from mockserver.serving.wrappers import ServerHeader, WsgiApp
 
 ENV_KEY = "SEEDANCE_MOCK_SERVING"
 
@@ -27,4 +27,4 @@ def load() -> WsgiApp:
     """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
     settings = json.loads(os.environ.get(ENV_KEY, "{}"))
     configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
-    return ServerHeader(wrap_app(create_app(settings.get("config") or {})))
+    return ServerHeader(create_app(settings.get("config") or {}))

@@ -1,0 +1,1 @@
+"""Hostile clients and operators: slow and many connections, odd bodies, bad options, signals."""
