@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from mockserver.pytest_plugin import INPROCESS_URL, SeedanceMock
+from mockserver.testing import INPROCESS_URL, SeedanceMock
 
 CREATE = "/api/open-api/v1/seedance/videos"
 BODY = {"model": "seedance2.0-std", "prompt": "a cat", "duration": 5}
