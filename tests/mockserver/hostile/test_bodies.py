@@ -1,0 +1,62 @@
+"""Deep and wide bodies: refused with 400 before schema validation, cheaply."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from flask.testing import FlaskClient
+
+from mockserver.web.jsonbody import MAX_ARRAY_ITEMS, MAX_DEPTH, ArrayTooLong, InvalidJson, parse_json_body
+from tests.mockserver.conftest import AUTH, CREATE
+
+JSON = {**AUTH, "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("depth", [400, 700, 950])
+def test_deep_body_with_a_lone_surrogate_is_400_not_500(http: FlaskClient, depth: int) -> None:
+    body = b'{"a":' * depth + b'"\\ud800"' + b"}" * depth
+    answer = http.post(CREATE, data=body, headers=JSON)
+    assert answer.status_code == 400 and answer.get_json()["data"]["error"] == "INVALID_JSON"
+
+
+def test_depth_bound_is_exact() -> None:
+    assert parse_json_body(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
+    with pytest.raises(InvalidJson, match="deeper than"):
+        parse_json_body(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+
+
+def test_array_bound_is_exact_and_names_where() -> None:
+    assert len(parse_json_body(json.dumps({"a": [0] * MAX_ARRAY_ITEMS}).encode())["a"]) == MAX_ARRAY_ITEMS
+    with pytest.raises(ArrayTooLong) as err:
+        parse_json_body(json.dumps({"a": [{"b": [0] * (MAX_ARRAY_ITEMS + 1)}]}).encode())
+    assert err.value.path == "$.a[0].b" and err.value.length == MAX_ARRAY_ITEMS + 1
+
+
+def test_brackets_and_commas_inside_strings_do_not_count() -> None:
+    body = {"prompt": "[" * 5000 + "," * 5000}
+    assert parse_json_body(json.dumps(body).encode()) == body
+
+
+HUGE = 1_000_000
+SLOW_BODIES = {
+    "flat 262k numbers": b"[" + b"0," * 262_000 + b"0]",
+    "200k item image list": json.dumps({"model": "seedance2.0-std", "prompt": "x", "images": ["a"] * 200_000}).encode(),
+    "nested 500k": b"[" * (HUGE // 2) + b"]" * (HUGE // 2),
+    "unclosed 1M": b"[" * HUGE,
+    "deep then wide": b"[" * 60 + b"0," * 400_000 + b"0" + b"]" * 60,
+}
+
+
+@pytest.mark.parametrize("name", SLOW_BODIES)
+def test_rejected_megabyte_bodies_are_cheap(http: FlaskClient, name: str) -> None:
+    body = SLOW_BODIES[name]
+    assert len(body) <= 1_048_576
+    best = float("inf")
+    for _ in range(3):  # best of three: the machine is shared
+        started = time.perf_counter()
+        answer = http.post(CREATE, data=body, headers=JSON)
+        best = min(best, time.perf_counter() - started)
+    assert answer.status_code == 400 and answer.get_json()["data"]["error"] == "INVALID_JSON"
+    assert best < 0.05, f"{name}: {best * 1000:.0f} ms"
