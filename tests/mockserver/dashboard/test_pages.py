@@ -50,7 +50,7 @@ def test_page_loads_clean_accessible_and_is_pictured(name: str, url: str, dash: 
     if name in ("tasks", "journal"):
         expect(dash.locator("#live")).to_have_text("live")
     if name == "task":
-        dash.wait_for_function("() => document.querySelector('video') && document.querySelector('video').readyState >= 2")
+        dash.wait_for_function("() => document.querySelector('video')?.readyState >= 2")
     results = axe.run(dash)
     serious = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
