@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 
@@ -45,11 +46,25 @@ def guard() -> None:
         if not config.get("TRUST_PROXY") and any(environ.get(h) for h in _PROXY_HEADERS):
             # A reverse proxy on this host makes every caller look local: refuse what it forwards.
             raise ApiError("FORBIDDEN", "the control API refuses proxied requests (start with --trust-proxy)")
+    if request.method not in ("GET", "HEAD") and _cross_site(environ):
+        # A web page the user happens to visit must not reset or fault a local emulator (CSRF).
+        raise ApiError("FORBIDDEN", "the control API refuses cross-site requests")
     expected = config.get("CONTROL_TOKEN")
     if expected:
         given = request.headers.get(CONTROL_TOKEN_HEADER) or request.cookies.get(CONTROL_TOKEN_COOKIE) or ""
         if not hmac.compare_digest(given.encode(), str(expected).encode()):
             raise ApiError("FORBIDDEN", f"the control API needs the control token (header {CONTROL_TOKEN_HEADER})")
+
+
+def _cross_site(environ: dict[str, Any]) -> bool:
+    """Does a browser say this request comes from another site (Sec-Fetch-Site, else Origin vs Host)?"""
+    fetch_site = environ.get("HTTP_SEC_FETCH_SITE")
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return False  # not a browser, or a same-origin GET-like navigation
+    return origin == "null" or urlsplit(origin).netloc != environ.get("HTTP_HOST", "")
 
 
 def _body() -> dict[str, Any]:

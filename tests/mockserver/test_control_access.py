@@ -82,3 +82,25 @@ def test_health_and_spec_endpoints() -> None:
         spec = requests.get(f"{server.url}/_mock/openapi.yaml", timeout=5)
         assert spec.status_code == 200 and "\nopenapi: 3.1" in spec.text
         assert spec.headers["Content-Type"].startswith("application/yaml")
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"Origin": "http://evil.test"}, False),
+        ({"Origin": "null"}, False),
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Sec-Fetch-Site": "same-site"}, False),
+        ({"Origin": "http://localhost"}, True),
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}, True),
+        ({}, True),
+    ],
+)
+def test_cross_site_writes_are_refused(headers: dict[str, str], allowed: bool) -> None:
+    http = create_app().test_client()
+    answer = http.post("/_mock/reset", headers=headers)
+    if allowed:
+        assert answer.status_code == 200
+    else:
+        assert_envelope(answer, 403, "FORBIDDEN")
+    assert http.get("/_mock/health", headers=headers).status_code == 200  # reads stay open
