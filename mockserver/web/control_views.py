@@ -64,7 +64,7 @@ def _cross_site(environ: dict[str, Any]) -> bool:
     origin = environ.get("HTTP_ORIGIN")
     if not origin:
         return False  # not a browser, or a same-origin GET-like navigation
-    return origin == "null" or urlsplit(origin).netloc != environ.get("HTTP_HOST", "")
+    return origin == "null" or urlsplit(str(origin)).netloc != str(environ.get("HTTP_HOST", ""))
 
 
 def _body() -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """Strict JSON body parsing: everything that is not plain, valid UTF-8 JSON becomes an InvalidJson error.
 
-Bodies are bounded before schema validation runs: nesting deeper than MAX_DEPTH and arrays longer than
-MAX_ARRAY_ITEMS are refused (validation cost grows with every item: a 1 MB body of 524,000 numbers took
-a minute; and a recursive walk of a body nested ~950 deep hit the recursion limit). `json.loads` itself
-is C code whose own depth limit raises RecursionError (answered as malformed); every walk here is flat.
-The shape check visits containers only and is skipped when the raw bytes hold too few brackets and
-commas to break a bound, so ordinary bodies pay nothing.
+Nesting deeper than MAX_DEPTH is refused here (a recursive walk of a body nested ~950 deep hit the
+recursion limit). `json.loads` itself is C code whose own depth limit raises RecursionError (answered as
+malformed); every walk here is flat. The depth check visits containers only and is skipped when the raw
+bytes hold too few brackets to break the bound, so ordinary bodies pay nothing. Long arrays are not refused
+here: the validator judges a bounded copy (`spec.validation.bounded`), so a 500,000-item `images` is
+answered cheaply with the rule it breaks (e.g. STD_IMAGES_MAX), as a 10-item one is.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Any, NoReturn
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects accepted (the spec's bodies nest 3 levels)."""
-MAX_ARRAY_ITEMS = 1000
-"""Longest array accepted (the spec's largest `maxItems` is 9)."""
 
 # A \uD800-\uDFFF escape may be half of a valid pair or a lone surrogate; only then is a full walk needed.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -30,22 +28,13 @@ class InvalidJson(ValueError):
     """The body is not acceptable JSON; the message says why (for the error envelope)."""
 
 
-class ArrayTooLong(InvalidJson):
-    """An array holds more than MAX_ARRAY_ITEMS items (`path`: where, `length`: how many)."""
-
-    def __init__(self, path: str, length: int) -> None:
-        super().__init__(f"array at {path} has {length} items; at most {MAX_ARRAY_ITEMS} are accepted")
-        self.path = path
-        self.length = length
-
-
 def _reject_constant(name: str) -> NoReturn:
     raise InvalidJson(f"{name} is not valid JSON")
 
 
-def check_shape(value: Any, max_depth: int = MAX_DEPTH, max_items: int = MAX_ARRAY_ITEMS) -> None:
-    """Raise InvalidJson when `value` nests deeper than `max_depth`, ArrayTooLong when an array holds more
-    than `max_items`. One flat walk over the containers only (never recursive: no RecursionError)."""
+def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
+    """Raise InvalidJson when `value` nests deeper than `max_depth`. One flat walk over the containers
+    only (never recursive: no RecursionError)."""
     stack: list[tuple[Any, int, str]] = [(value, 1, "$")]
     pop, push = stack.pop, stack.append
     while stack:
@@ -53,8 +42,6 @@ def check_shape(value: Any, max_depth: int = MAX_DEPTH, max_items: int = MAX_ARR
         if depth > max_depth:
             raise InvalidJson(f"body nests arrays/objects deeper than {max_depth} levels (at {path[:80]}...)")
         if type(node) is list:
-            if len(node) > max_items:
-                raise ArrayTooLong(path, len(node))
             for index, child in enumerate(node):
                 kind = type(child)
                 if kind is list or kind is dict:
@@ -84,8 +71,8 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 
 def parse_json_body(raw: bytes) -> Any:
-    """Decode `raw` as strict UTF-8 JSON (no NaN/Infinity, no lone surrogates, nesting at most MAX_DEPTH,
-    arrays at most MAX_ARRAY_ITEMS long); raise InvalidJson (ArrayTooLong for a long array) otherwise."""
+    """Decode `raw` as strict UTF-8 JSON (no NaN/Infinity, no lone surrogates, nesting at most MAX_DEPTH);
+    raise InvalidJson otherwise."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -99,11 +86,9 @@ def parse_json_body(raw: bytes) -> Any:
     except (RecursionError, ValueError) as exc:
         raise InvalidJson(f"malformed JSON: {exc}") from None
     # Counted on the raw bytes (C speed, strings included: an overcount only costs the walk): with so
-    # few brackets nothing nests too deep, with so few commas no array is too long.
-    if type(value) in (list, dict) and (
-        raw.count(b"[") + raw.count(b"{") > MAX_DEPTH or raw.count(b",") >= MAX_ARRAY_ITEMS
-    ):
-        check_shape(value)
+    # few brackets nothing nests too deep.
+    if type(value) in (list, dict) and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+        check_depth(value)
     if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
         raise InvalidJson("body contains a lone UTF-16 surrogate escape")
     return value
