@@ -96,6 +96,20 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
+INSTALL_MOCK = "pip install 'seedance-contract-kit[mock]'"
+
+
+def missing_extra() -> str | None:
+    """One line naming the extra to install when the emulator's dependencies are absent, else None."""
+    import importlib.util
+
+    needed = ("flask", "yaml", "jsonschema", "jsonschema_rs", "waitress")
+    absent = [m for m in needed if importlib.util.find_spec(m) is None]
+    if not absent:
+        return None
+    return f"the emulator needs the [mock] extra ({', '.join(absent)} missing): {INSTALL_MOCK}"
+
+
 def _fail(message: str, status: int) -> int:
     print(f"{PROG}: {message}", file=sys.stderr, flush=True)
     return status
@@ -107,19 +121,22 @@ def _announce(url: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: prints the base URL as the first stdout line, then serves until SIGTERM/SIGINT."""
+    args = build_parser().parse_args(argv)
+    missing = missing_extra()
+    if missing:
+        return _fail(missing, 1)
     from mockserver import create_app
     from mockserver.serving import waitress_server, workers
     from mockserver.state.errors import StoreError
     from mockserver.state.store import allows_workers
     from mockserver.web.shared import EXTENSION
 
-    args = build_parser().parse_args(argv)
     configure_logging(args.quiet, args.log_format)
     config = config_from_args(args)
     multi = args.workers is not None and args.workers > 1
     use_granian = args.workers is not None or (args.server != "waitress" and workers.granian_available())
     if use_granian and not workers.granian_available():
-        return _fail("--workers needs granian: pip install 'seedance-contract-kit[workers]'", 2)
+        return _fail("--workers needs granian: " + INSTALL_MOCK, 2)
     if args.server == "waitress" and args.workers is not None:
         return _fail("--workers runs on granian: drop --server waitress", 2)
     try:

@@ -48,7 +48,15 @@ def configure_logging(quiet: bool = False, log_format: str = "text") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING if quiet else logging.INFO)
-    # The per-request line is INFO: --quiet silences it with everything else below WARNING.
-    logging.getLogger(REQUEST_LOGGER).setLevel(logging.WARNING if quiet else logging.INFO)
+    # The per-request line is INFO: --quiet silences it with everything else below WARNING. As text it is
+    # the bare line (`POST /api/... 400 3.1ms PROMPT_REQUIRED tok=sk_a~1f2e`), as JSON the entry's fields.
+    requests_log = logging.getLogger(REQUEST_LOGGER)
+    requests_log.setLevel(logging.WARNING if quiet else logging.INFO)
+    for old in list(requests_log.handlers):
+        requests_log.removeHandler(old)
+    line_handler = logging.StreamHandler(sys.stderr)
+    line_handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter("%(message)s"))
+    requests_log.addHandler(line_handler)
+    requests_log.propagate = False
     # "Task queue depth is N" only says the threads are busy (a forced delay does that on purpose).
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

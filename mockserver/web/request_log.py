@@ -99,10 +99,15 @@ def finish(response: Response) -> Response:
         except StoreError as exc:  # the answer is already decided: a journal write must not turn it into a 500
             log.warning("journal entry lost: %s", exc)
         if log.isEnabledFor(logging.INFO):
-            log.info("%s", format_line(entry))
+            log.info("%s", format_line(entry), extra={"seedance": _log_fields(entry)})
     elif log.isEnabledFor(logging.INFO):
         log.info("%s %s %d %.1fms", request.method, cap(path, PATH_CAP), response.status_code, millis)
     return response
+
+
+def _log_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    keys = ("method", "path", "status", "duration_ms", "rules", "error", "task_id", "token")
+    return {k: entry[k] for k in keys if entry.get(k) not in (None, "", [])}
 
 
 def format_line(entry: dict[str, Any]) -> str:
