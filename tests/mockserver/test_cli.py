@@ -116,12 +116,23 @@ def test_quiet_silences_the_request_line_and_json_format() -> None:
             assert requests.post(emu.url + CREATE, json=std_body(), headers=AUTH, timeout=10).status_code == 200
         quiet.terminate()
         loud.terminate()
-        quiet_err = quiet.process.communicate(timeout=10)[1]
-        loud_err = loud.process.communicate(timeout=10)[1]
+        quiet_err, loud_err = quiet.stderr(), loud.stderr()
     assert CREATE not in quiet_err
     lines = [json.loads(line) for line in loud_err.splitlines() if line.strip()]
     request_lines = [line for line in lines if line["logger"] == "seedance_mock.requests"]
     assert any(CREATE in line["message"] and " 200 " in line["message"] for line in request_lines)
+    created = next(line for line in request_lines if line.get("path") == CREATE)
+    assert created["status"] == 200 and created["method"] == "POST" and created["task_id"].startswith("vid_")
+
+
+def test_the_default_text_line_says_what_happened() -> None:
+    with running(["--server", "waitress"]) as emu:
+        body = std_body(prompt="")
+        assert requests.post(emu.url + CREATE, json=body, headers=AUTH, timeout=10).status_code == 400
+        emu.terminate()
+        text = emu.stderr()
+    line = next(line for line in text.splitlines() if line.startswith("POST " + CREATE))
+    assert " 400 " in line and "PROMPT_NOT_BLANK" in line and "tok=sk_" in line and "ms" in line
 
 
 def test_cors_preflight_and_headers_but_never_on_the_control_api() -> None:

@@ -6,10 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 START_TIMEOUT = 60.0
 
@@ -20,6 +22,11 @@ class Emulator:
 
     process: subprocess.Popen[str]
     url: str
+    log: Path
+
+    def stderr(self) -> str:
+        """What the process wrote to stderr so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
     def terminate(self, timeout: float = 30.0) -> int:
         """SIGTERM, then the exit status (killed after `timeout`)."""
@@ -38,8 +45,11 @@ def start(args: Sequence[str]) -> Emulator:
         argv += ["--port", "0"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDANCE_MOCK_")}
     # Its own session: teardown kills the whole group, so granian's worker processes never outlive a test.
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+    # stderr goes to a file: a pipe nobody reads fills up under load and blocks the server mid-request.
+    log = Path(tempfile.mkstemp(prefix="seedance-mock-", suffix=".log")[1])
+    with log.open("w") as sink:
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=sink, text=True, env=env,
+                                   start_new_session=True)
     assert process.stdout is not None
     timer = threading.Timer(START_TIMEOUT, process.kill)
     timer.start()
@@ -49,9 +59,9 @@ def start(args: Sequence[str]) -> Emulator:
         timer.cancel()
     if not url.startswith("http://"):
         _kill_group(process)
-        _, err = process.communicate(timeout=10)
-        raise AssertionError(f"no URL from {argv}: {err[-2000:]}")
-    return Emulator(process, url)
+        process.communicate(timeout=10)
+        raise AssertionError(f"no URL from {argv}: {log.read_text(errors='replace')[-2000:]}")
+    return Emulator(process, url, log)
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
@@ -67,6 +77,7 @@ def stop(emulator: Emulator) -> None:
             emulator.process.wait(timeout=15)
     _kill_group(emulator.process)
     emulator.process.communicate(timeout=30)
+    emulator.log.unlink(missing_ok=True)
 
 
 @contextmanager
