@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,16 +20,126 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 
 
-def imported_roots(path: Path) -> set[str]:
-    """Top-level module names a source file imports (absolute imports only)."""
+# mockserver's layers, module by module (ARCHITECTURE.md): which of its own layers and which libraries each
+# may import. A module's layer is the first folder under mockserver/ ("" for the top-level modules).
+LAYER_MAY_IMPORT: dict[str, set[str]] = {
+    "state": {"state"},
+    "spec": {"spec", "state"},
+    "media": {"media", "state"},
+    "web": {"web", "state", "spec", "media", "version"},
+    "serving": {"serving", "web", "state", "version", ""},
+}
+LAYER_MUST_NOT_USE: dict[str, set[str]] = {
+    # The state layer is moto-style: no HTTP framework, no server, no schema library.
+    "state": {"flask", "werkzeug", "waitress", "granian", "jsonschema", "jsonschema_rs", "yaml", "av", "requests"},
+    "spec": {"flask", "werkzeug", "waitress", "granian", "redis", "av", "requests"},
+    "media": {"flask", "werkzeug", "waitress", "granian", "redis", "jsonschema", "yaml", "requests"},
+    "web": {"granian", "redis", "requests", "pytest"},
+    "serving": {"redis", "jsonschema", "av", "pytest"},
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Dotted module names a source file imports (absolute imports only, at any depth)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    roots: set[str] = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
-    return roots
+            names.add(node.module)
+    return names
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level module names a source file imports (absolute imports only)."""
+    return {name.split(".")[0] for name in imports_of(path)}
+
+
+def layer_of(module: str) -> str:
+    """`mockserver.web.api_views` -> "web"; `mockserver.cli` -> ""; `mockserver.version` -> "version"."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return ""
+    inner = REPO / "mockserver" / parts[1]
+    return parts[1] if inner.is_dir() or parts[1] == "version" else ""
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_MAY_IMPORT))
+def test_mockserver_layers_import_only_what_they_may(layer: str) -> None:
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((REPO / "mockserver" / layer).rglob("*.py")):
+        bad = []
+        for name in imports_of(path):
+            if name == "mockserver" or name.startswith("mockserver."):
+                target = layer_of(name) if name != "mockserver" else ""
+                if target not in LAYER_MAY_IMPORT[layer]:
+                    bad.append(name)
+            elif name.split(".")[0] in LAYER_MUST_NOT_USE[layer]:
+                bad.append(name)
+        if path.name != "redis_store.py" and any(n.split(".")[0] == "redis" for n in imports_of(path)):
+            bad.append("redis (only state/redis_store.py)")
+        if bad:
+            offenders[str(path.relative_to(REPO))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_the_state_layer_loads_without_flask_servers_or_schema_libraries() -> None:
+    """In a fresh interpreter: importing the backend pulls in none of them (not even through __init__)."""
+    code = (
+        "import sys, mockserver.state.backend, mockserver.state.sqlite; "
+        "heavy = {'flask', 'werkzeug', 'waitress', 'granian', 'jsonschema', 'jsonschema_rs', 'yaml', 'av'}; "
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, timeout=60)
+    assert out.stdout.strip() == "[]"
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """mockserver modules a file imports when it loads (function-level lazy imports excluded); `from
+    package import submodule` counts as importing the submodule."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("mockserver."))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("mockserver"):
+            module = str(node.module)
+            package = REPO.joinpath(*module.split("."))
+            subs = [a.name for a in node.names if (package / f"{a.name}.py").is_file()]
+            if subs:
+                found.update(f"{module}.{sub}" for sub in subs)
+            else:
+                found.add(module)
+    return found
+
+
+def in_cycles(graph: dict[str, set[str]]) -> list[str]:
+    """The nodes of `graph` that can reach themselves."""
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(graph.get(start, ()))
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(graph.get(current, ()))
+        return seen
+
+    return sorted(node for node in graph if node in reach(node))
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert in_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c"]
+    assert in_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_circles_between_mockserver_modules() -> None:
+    graph: dict[str, set[str]] = {}
+    for path in sources("mockserver"):
+        module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        graph[module] = module_level_imports(path) - {module}
+    assert in_cycles(graph) == []
 
 
 def sources(package: str) -> list[Path]:
@@ -47,7 +159,7 @@ def test_package_imports_respect_the_layers(package: str) -> None:
 
 def test_the_checker_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text("import mockserver.backend\nfrom contracts import x\nfrom . import sibling\n", encoding="utf-8")
+    probe.write_text("import mockserver.state.backend\nfrom contracts import x\nfrom . import sib\n", encoding="utf-8")
     assert imported_roots(probe) == {"mockserver", "contracts"}
 
 
