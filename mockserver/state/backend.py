@@ -27,6 +27,7 @@ from mockserver.state.forcing import (
     DEFAULT_FAIL_REASON,
     FAIL_AT,
 )
+from mockserver.state.journal_entry import Entry, LazyEntry
 from mockserver.state.journal_writer import JournalWriter
 from mockserver.state.store import Store
 from mockserver.state.tasks import Task
@@ -120,8 +121,9 @@ class Backend(SharedControl):
             return seeded_id(seed, n), random.Random(f"{seed}:{n}")
         return random_id(), self._rng
 
-    def create(self, owner: str, body: Mapping[str, Any]) -> Task:
-        """Store a new task for a valid body (429 TOO_MANY_TASKS past the owner's in-flight cap)."""
+    def create(self, owner: str, body: Mapping[str, Any], raw: str | None = None) -> Task:
+        """Store a new task for a valid body (429 TOO_MANY_TASKS past the owner's in-flight cap); `raw` is
+        the body as the caller sent it, kept (capped) for the dashboard instead of serialising `body`."""
         model = str(body["model"])
         duration = int(body["duration"])
         family = self.family(model)
@@ -129,7 +131,7 @@ class Backend(SharedControl):
         now = self.now()
         limits = self._limits_for(owner)
         cap_in_flight = limits.get("max_in_flight") if limits else None
-        text = body_text(body)
+        text = cap(raw) if raw is not None else body_text(body)
         for _ in range(100):
             task_id, rng = self._next_id()
             with self._lock:
@@ -255,11 +257,13 @@ class Backend(SharedControl):
         return sorted(rows.values(), key=lambda r: (r["token"], r["model"], r["resolution"]))
 
     # -- journal -----------------------------------------------------------------------------------
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append one request/answer (strings already capped) to the shared, bounded journal."""
-        entry = {"time": self.now(), "instance": self.config.instance, **entry}
-        size = 200 + sum(len(v) for v in entry.values() if isinstance(v, str))
-        size += sum(len(str(v)) for v in entry.values() if isinstance(v, dict | list))
+    def record(self, entry: Entry, size: int = 1000) -> None:
+        """Append one request/answer (strings already capped; about `size` bytes) to the shared, bounded
+        journal."""
+        if isinstance(entry, LazyEntry):
+            entry.time, entry.instance = self.now(), self.config.instance
+        else:
+            entry.update(time=self.now(), instance=self.config.instance)
         self._journal.add(entry, size)
 
     def journal(self, after: int = 0, limit: int = 100, match: Callable[[dict[str, Any]], bool] | None = None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
 
 from mockserver.state.errors import StoreError
+from mockserver.state.journal_entry import Entry
 from mockserver.state.store import Store
 
 FLUSH_SECONDS = 0.02
@@ -32,14 +32,14 @@ class JournalWriter:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         self.batched = store.kind != "memory"
-        self._pending: list[tuple[dict[str, Any], int]] = []
+        self._pending: list[tuple[Entry, int]] = []
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._owner_pid = 0
 
-    def add(self, entry: dict[str, Any], size: int) -> None:
+    def add(self, entry: Entry, size: int) -> None:
         """Record one entry (written at once, or within FLUSH_SECONDS)."""
         if not self.batched:
             self._store.journal_append([(entry, size)], self._max_entries, self._max_bytes)

@@ -8,6 +8,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import Task
 
@@ -22,7 +23,7 @@ class MemoryStore:
         self._tasks: dict[str, Task] = {}
         self._by_owner: dict[str, set[str]] = {}
         self._expiry: list[tuple[float, str]] = []
-        self._journal: deque[tuple[int, int, dict[str, Any]]] = deque()
+        self._journal: deque[tuple[int, int, Entry]] = deque()
         self._journal_bytes = 0
         self._journal_seq = 0
         self._lock = threading.Lock()
@@ -112,11 +113,10 @@ class MemoryStore:
             return found
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
+    def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
         with self._lock:
             for entry, size in entries:
                 self._journal_seq += 1
-                entry["seq"] = self._journal_seq
                 self._journal.append((self._journal_seq, size, entry))
                 self._journal_bytes += size
             while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
@@ -128,7 +128,9 @@ class MemoryStore:
                 return []
             # Sequence numbers are contiguous in the deque: index arithmetic instead of a scan.
             start = max(0, after - self._journal[0][0] + 1)
-            return [self._journal[i][2] for i in range(start, min(len(self._journal), start + limit))]
+            picked = [self._journal[i] for i in range(start, min(len(self._journal), start + limit))]
+        # Built outside the lock: a lazy entry becomes a dict on its first read and keeps it.
+        return [{**as_dict(entry), "seq": seq} for seq, _, entry in picked]
 
     def journal_clear(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from mockserver.state.errors import StoreError
+from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import Task
 
@@ -187,9 +188,10 @@ class RedisStore:
         return sorted(tasks, key=lambda t: t.created_at, reverse=True)[:limit]
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
+    def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
         keys = [self._key("journal"), self._key("doc", "journal-seq"), self._key("journal-bytes")]
-        args: list[str | int] = [max_entries, max_bytes, *(json.dumps(e, ensure_ascii=False) for e, _ in entries)]
+        texts = (json.dumps(as_dict(entry), ensure_ascii=False) for entry, _ in entries)
+        args: list[str | int] = [max_entries, max_bytes, *texts]
         self._call("journal", lambda: self._journal(keys=keys, args=args))
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:

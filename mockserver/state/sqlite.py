@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from mockserver.state.errors import StoreError
+from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import FIELDS, Task
 
@@ -162,8 +163,8 @@ class SqliteStore:
         return [Task.from_row(r) for r in self._query("read", sql, args)]
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
-        rows = [(size, json.dumps(entry, ensure_ascii=False)) for entry, size in entries]
+    def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
+        rows = [(size, json.dumps(as_dict(entry), ensure_ascii=False)) for entry, size in entries]
 
         def run(conn: sqlite3.Connection) -> None:
             conn.executemany("INSERT INTO journal (size, entry) VALUES (?, ?)", rows)

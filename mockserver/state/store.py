@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from mockserver.state.journal_entry import Entry
 from mockserver.state.tasks import Task
 
 R = TypeVar("R")
@@ -58,8 +59,9 @@ class Store(Protocol):
         """Up to `limit` tasks, newest first (of one owner when given)."""
 
     # -- journal -----------------------------------------------------------------------------------
-    def journal_append(self, entries: list[tuple[dict[str, Any], int]], max_entries: int, max_bytes: int) -> None:
-        """Append (entry, approximate bytes) pairs in order, numbering them, then drop the oldest entries past
+    def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
+        """Append (entry, approximate bytes) pairs in order (a lazy entry is built when first read, or when
+        a shared store serialises it), numbering them, then drop the oldest entries past
         either bound (SQLite and Redis may overshoot the byte bound by a few entries between trims)."""
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:

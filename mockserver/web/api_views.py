@@ -122,7 +122,7 @@ def create_video() -> Response:
     if dropped is not None:
         return dropped
     reject_if_invalid(st, body)
-    task = st.backend.create(owner, body)
+    task = st.backend.create(owner, body, g.raw_body[:4096].decode("utf-8", "replace"))
     g.task_id = task.task_id
     if directives.complete or directives.fail:
         apply_outcome(st, task.task_id, directives)

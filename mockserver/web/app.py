@@ -134,7 +134,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         started_at=time.time(),
     )
     app.register_blueprint(request_log)
-    app.register_blueprint(cors)
+    if cfg["CORS_ORIGIN"]:
+        app.register_blueprint(cors)  # two hooks on every request: only when asked for
     app.register_blueprint(api)
     app.register_blueprint(control)
     app.register_blueprint(dashboard)

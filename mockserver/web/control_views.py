@@ -10,14 +10,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockserver.state.errors import ApiError
 from mockserver.state.facts import MediaFacts
 from mockserver.state.forcing import DEFAULT_FAIL_REASON, DirectiveError, Fault
 from mockserver.state.tasks import Task, fingerprint
 from mockserver.version import VERSION
-from mockserver.web.shared import ok, read_json_body, state
+from mockserver.web.shared import ok, read_json_body, read_raw_body, state
 
 control = Blueprint("control", __name__, url_prefix="/_mock")
 CONTROL_TOKEN_HEADER = "X-Control-Token"
@@ -69,7 +70,11 @@ def _cross_site(environ: dict[str, Any]) -> bool:
 
 def _body() -> dict[str, Any]:
     """A JSON object body; an empty body counts as {}."""
-    if not request.get_data(cache=True) and request.mimetype != "application/json":
+    try:
+        raw = read_raw_body(request.environ, int(current_app.config["MAX_CONTENT_LENGTH"]))
+    except RequestEntityTooLarge:
+        raw = b"too large"  # read_json_body answers 413
+    if not raw and request.mimetype != "application/json":
         return {}
     body = read_json_body()
     if not isinstance(body, dict):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, g, has_request_context, json
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockserver.state.errors import ERROR_STATUS, ApiError, StoreError
@@ -53,6 +53,8 @@ def envelope(
 def error_response(error: ApiError) -> Response:
     """Render an ApiError as a JSON response with its headers (Retry-After with 429/503)."""
     body = envelope(error.status, error.error_id, error.msg, error.violations, error.retry_after)
+    if has_request_context():
+        g.error_id = error.error_id  # the journal and the console line name it without parsing the body
     response = Response(json.dumps(body), status=error.status, mimetype="application/json")
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(int(error.retry_after))

@@ -7,7 +7,7 @@ the instance that served it.
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import time
 from typing import Any
@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, request
 
 from mockserver.state.backend import cap
 from mockserver.state.errors import StoreError
+from mockserver.state.journal_entry import LazyEntry
 from mockserver.state.tasks import fingerprint
 from mockserver.web.shared import DROP_KEY, state
 
@@ -29,17 +30,23 @@ MAX_HEADERS = 30
 _SECRET_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "HTTP_X_CONTROL_TOKEN")
 
 
+@functools.lru_cache(maxsize=512)
+def _header_name(key: str) -> str:
+    return key[5:].replace("_", "-").title()
+
+
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, value in environ.items():
         if not key.startswith("HTTP_") or len(found) >= MAX_HEADERS:
             continue
-        name = key[5:].replace("_", "-").title()
-        text = str(value)
+        text = value if isinstance(value, str) else str(value)
         if key in _SECRET_HEADERS:
             scheme, _, secret = text.partition(" ")
             text = f"{scheme} {fingerprint(secret.strip())}" if secret else fingerprint(text)
-        found[name] = cap(text, HEADER_CAP)
+        elif len(text) > HEADER_CAP:
+            text = cap(text, HEADER_CAP)
+        found[_header_name(key)] = text
     if environ.get("CONTENT_TYPE"):
         found["Content-Type"] = cap(str(environ["CONTENT_TYPE"]), HEADER_CAP)
     return found
@@ -56,34 +63,74 @@ def begin() -> None:
     state().backend.sync()
 
 
-def journal_entry(response: Response, path: str, millis: float) -> dict[str, Any]:
-    """The journal entry of the current request and its answer."""
-    environ = request.environ
-    status = 0 if environ.get(DROP_KEY) else response.status_code
-    token = g.get("token")
-    if token is None:
-        _, _, raw = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-        token = fingerprint(raw.strip()) if raw.strip() else ""
-    query = environ.get("QUERY_STRING")
-    answer = b"" if response.direct_passthrough or status == 0 else response.get_data()
-    error = ""
-    if status >= 400 and answer[:1] == b"{":
-        try:
-            error = str(json.loads(answer)["data"]["error"])
-        except (ValueError, KeyError, TypeError):
-            error = ""
-    return {
-        "method": environ["REQUEST_METHOD"],
-        "path": cap(f"{path}?{query}" if query else path, PATH_CAP),
-        "status": status,
-        "duration_ms": round(millis, 2),
-        "rules": list(g.get("rules", [])),
-        "error": error,
-        "token": token,
-        "task_id": g.get("task_id", ""),
-        "request": {"headers": _headers(environ), "body": _body_text(g.get("raw_body", b""))},
-        "response": {"status": status, "body": _body_text(answer)},
-    }
+class PendingEntry(LazyEntry):
+    """The raw pieces of one request and its answer, captured cheaply on the request path; the journal's
+    dict (headers, capped bodies) is built only when somebody reads it."""
+
+    __slots__ = ("answer", "body", "error", "headers", "method", "millis", "path", "rules", "status", "task_id",
+                 "token")
+
+    def __init__(self, response: Response, path: str, millis: float) -> None:
+        super().__init__()
+        environ = request.environ
+        self.status = 0 if environ.get(DROP_KEY) else response.status_code
+        token = g.get("token")
+        if token is None:
+            _, _, raw = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
+            token = fingerprint(raw.strip()) if raw.strip() else ""
+        self.token: str = token
+        query = environ.get("QUERY_STRING")
+        self.method: str = environ["REQUEST_METHOD"]
+        self.path = cap(f"{path}?{query}" if query else path, PATH_CAP)
+        self.millis = millis
+        self.rules: list[str] = list(g.get("rules", ()))
+        self.error: str = g.get("error_id", "") if self.status >= 400 else ""
+        self.task_id: str = g.get("task_id", "")
+        # Copies of what the request owned (the environ and buffers go away with it), bounded in size.
+        self.headers = [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k == "CONTENT_TYPE"]
+        self.body: bytes = g.get("raw_body", b"")[: BODY_CAP * 4]
+        answer = b"" if response.direct_passthrough or self.status == 0 else response.get_data()
+        self.answer = answer[: BODY_CAP * 4]
+
+    def size(self) -> int:
+        """About how many bytes the built entry holds (every header value is capped at HEADER_CAP)."""
+        return 400 + len(self.path) + min(len(self.body), BODY_CAP) + min(len(self.answer), BODY_CAP) + sum(
+            min(len(str(v)), HEADER_CAP) for _, v in self.headers
+        )
+
+    def build(self) -> dict[str, Any]:
+        """The journal entry's fields."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": round(self.millis, 2),
+            "rules": self.rules,
+            "error": self.error,
+            "token": self.token,
+            "task_id": self.task_id,
+            "request": {"headers": _headers(dict(self.headers)), "body": _body_text(self.body)},
+            "response": {"status": self.status, "body": _body_text(self.answer)},
+        }
+
+    def line(self) -> str:
+        """`POST /api/open-api/v1/seedance/videos 400 3.1ms PROMPT_REQUIRED tok=sk_a~1f2e`."""
+        parts = [self.method, self.path, str(self.status), f"{self.millis:.1f}ms"]
+        detail = ",".join(self.rules) or self.error
+        if detail:
+            parts.append(detail)
+        if self.task_id:
+            parts.append(self.task_id)
+        if self.token:
+            parts.append(f"tok={self.token[:9]}")
+        return " ".join(parts)
+
+    def log_fields(self) -> dict[str, Any]:
+        """The fields of a JSON console line."""
+        fields = {"method": self.method, "path": self.path, "status": self.status,
+                  "duration_ms": round(self.millis, 2), "rules": self.rules, "error": self.error,
+                  "task_id": self.task_id, "token": self.token}
+        return {k: v for k, v in fields.items() if v not in ("", [])}
 
 
 @request_log.after_app_request
@@ -91,33 +138,14 @@ def finish(response: Response) -> Response:
     """Journal API traffic (not the control API or files) and log one line for every request."""
     millis = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     path = request.environ.get("PATH_INFO", "")
-    st = state()
     if not path.startswith("/_mock/") and path != "/_mock":
-        entry = journal_entry(response, path, millis)
+        entry = PendingEntry(response, path, millis)
         try:
-            st.backend.record(entry)
+            state().backend.record(entry, entry.size())
         except StoreError as exc:  # the answer is already decided: a journal write must not turn it into a 500
             log.warning("journal entry lost: %s", exc)
         if log.isEnabledFor(logging.INFO):
-            log.info("%s", format_line(entry), extra={"seedance": _log_fields(entry)})
+            log.info("%s", entry.line(), extra={"seedance": entry.log_fields()})
     elif log.isEnabledFor(logging.INFO):
         log.info("%s %s %d %.1fms", request.method, cap(path, PATH_CAP), response.status_code, millis)
     return response
-
-
-def _log_fields(entry: dict[str, Any]) -> dict[str, Any]:
-    keys = ("method", "path", "status", "duration_ms", "rules", "error", "task_id", "token")
-    return {k: entry[k] for k in keys if entry.get(k) not in (None, "", [])}
-
-
-def format_line(entry: dict[str, Any]) -> str:
-    """`POST /api/open-api/v1/seedance/videos 400 3.1ms PROMPT_REQUIRED tok=sk_a~1f2e...`."""
-    parts = [entry["method"], entry["path"], str(entry["status"]), f"{entry['duration_ms']:.1f}ms"]
-    detail = ",".join(entry["rules"]) or entry["error"]
-    if detail:
-        parts.append(detail)
-    if entry["task_id"]:
-        parts.append(entry["task_id"])
-    if entry["token"]:
-        parts.append(f"tok={entry['token'][:9]}")
-    return " ".join(parts)
