@@ -6,10 +6,12 @@ import itertools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped,unused-ignore]
 import jsonschema_rs
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,17 @@ class CreateValidator:
         }
         self._fast = jsonschema_rs.Draft202012Validator(self._schema)
         self._fields = frozenset(spec["components"]["schemas"]["CreateVideoRequest"].get("properties", {}))
-        self._full = jsonschema.Draft202012Validator(self._schema)
+        self._full_validator: Any = None
+
+    @property
+    def _full(self) -> Any:
+        # Python jsonschema only names the broken rules of rejected bodies: loaded on the first one, not at
+        # start-up (its import costs a twentieth of a second).
+        if self._full_validator is None:
+            import jsonschema
+
+            self._full_validator = jsonschema.Draft202012Validator(self._schema)
+        return self._full_validator
 
     def is_valid(self, body: Any) -> bool:
         """Fast path (jsonschema-rs); falls back to Python jsonschema for values Rust cannot take."""
