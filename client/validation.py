@@ -116,7 +116,8 @@ def _text_problem(text: str) -> str | None:
 def json_problem(value: object, where: str = "") -> tuple[str, str] | None:
     """(top-level field, reason) when ``value`` cannot be sent as strict JSON, else None.
 
-    Looks into every string, key and number at any depth: lone surrogates, NaN and infinities.
+    Looks into every string, key and number at any depth: lone surrogates, NaN and infinities. A key that is
+    itself not valid Unicode is reported on ``where`` (the body for a top-level key).
     """
     if isinstance(value, str):
         reason = _text_problem(value)
@@ -125,9 +126,9 @@ def json_problem(value: object, where: str = "") -> tuple[str, str] | None:
         return where, f"holds {value!r}, which JSON cannot represent"
     if isinstance(value, Mapping):
         for key, item in value.items():
-            field = where or (key if isinstance(key, str) else "")
-            found = json_problem(key, field) if isinstance(key, str) else None
-            found = found or json_problem(item, field)
+            if isinstance(key, str) and _text_problem(key):
+                return where, "has a key holding a lone UTF-16 surrogate (not valid Unicode)"
+            found = json_problem(item, where or str(key))
             if found:
                 return found
     elif _is_array(value):
@@ -302,7 +303,7 @@ def _check_family(body: Mapping[str, Any], model: str, fam: str, add: _Add) -> N
     fields, schemes = _ASSET_URL[fam]
     for field in fields:
         if any(not _has_scheme(item, schemes) for item in _strings_of(body, field)):
-            add(f"{fam}_ASSET_URL", field, f"assets on {model} must be {' or '.join(schemes)} URLs")
+            add(f"{fam}_ASSET_URL", field, f"{field} on {model} must be {' or '.join(schemes)} URLs")
     if fam in _AUDIO_URL_FAMILIES and any(
         not _has_scheme(item, ("https://", "asset://")) for item in _strings_of(body, "reference_audios")
     ):
@@ -318,7 +319,7 @@ def _check_family(body: Mapping[str, Any], model: str, fam: str, add: _Add) -> N
         elif fam == "STD":
             add("STD_FRAME_NO_AUDIO", "reference_audios", "frame mode does not take reference_audios")
     if fam == "MINI_SP" and body.get("resolution") == "1080p":
-        add("MINI_SP_RESOLUTION", "resolution", f"{model} renders 480p or 720p only")
+        add("MINI_SP_RESOLUTION", "resolution", f"resolution on {model} is 480p or 720p only")
     if fam == "MD":
         _check_md(body, model, add, videos=videos, audios=audios)
     elif fam == "FAST_I2V":
