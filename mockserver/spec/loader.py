@@ -48,3 +48,14 @@ def family_models(spec: dict[str, Any]) -> dict[str, list[str]]:
 def external_rules(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Map rule id -> its `x-external-rules` entry (models, fields, limits)."""
     return {str(rule["x-rule"]): rule for rule in spec.get("x-external-rules", [])}
+
+
+def billing_units(spec: dict[str, Any]) -> dict[str, str]:
+    """Map each model id to its billing unit (`x-billing.unit` of its family: per_task, per_second,
+    per_second_by_resolution)."""
+    units: dict[str, str] = {}
+    for schema in spec["components"]["schemas"].values():
+        if isinstance(schema, dict) and isinstance(schema.get("x-billing"), dict):
+            for model in schema.get("x-models", []):
+                units[str(model)] = str(schema["x-billing"].get("unit", ""))
+    return units

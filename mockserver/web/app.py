@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from mockserver.spec.external_rules import ExternalRules
-from mockserver.spec.loader import external_rules, family_models, load_spec, spec_path
+from mockserver.spec.loader import billing_units, external_rules, family_models, load_spec, spec_path
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend, BackendConfig, instance_name
 from mockserver.state.store import open_store
@@ -132,6 +132,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         build_backend(cfg, families),
         spec_text=path.read_bytes(),
         started_at=time.time(),
+        extra={"billing": billing_units(spec)},
     )
     app.register_blueprint(request_log)
     if cfg["CORS_ORIGIN"]:

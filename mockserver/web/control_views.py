@@ -310,7 +310,15 @@ def usage() -> Response:
     """What the stored tasks would have been billed: tasks and seconds by token, model and resolution."""
     token = request.args.get("token") or None
     owner = token if token and "~" in token else _owner(token)
-    return ok({"usage": state().backend.usage(owner)})
+    st = state()
+    billing: dict[str, str] = st.extra.get("billing", {})
+    rows = st.backend.usage(owner)
+    for row in rows:
+        unit = billing.get(row["model"], "")
+        row["billing_unit"] = unit
+        # What the bill counts: tasks on per-task routes, seconds of video on the others.
+        row["billable_units"] = row["billable_tasks"] if unit == "per_task" else row["billable_seconds"]
+    return ok({"usage": rows})
 
 
 @control.get("/health")

@@ -104,3 +104,15 @@ def test_cross_site_writes_are_refused(headers: dict[str, str], allowed: bool) -
     else:
         assert_envelope(answer, 403, "FORBIDDEN")
     assert http.get("/_mock/health", headers=headers).status_code == 200  # reads stay open
+
+
+def test_usage_names_each_routes_billing_unit() -> None:
+    http = create_app().test_client()
+    for body in (std_body(duration=8), std_body(duration=5),
+                 {"model": "seedance2.0-sp", "prompt": "x", "duration": 6, "resolution": "1080p"}):
+        assert http.post(CREATE, json=body, headers=AUTH).status_code == 200
+    rows = {r["model"]: r for r in http.get("/_mock/usage").get_json()["data"]["usage"]}
+    assert rows["seedance2.0-std"]["billing_unit"] == "per_task" and rows["seedance2.0-std"]["billable_units"] == 2
+    sp = rows["seedance2.0-sp"]
+    assert sp["billing_unit"] == "per_second_by_resolution" and sp["resolution"] == "1080p"
+    assert sp["billable_units"] == 6 == sp["billable_seconds"]
