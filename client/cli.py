@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from client.api import SeedanceClient
+from client.billing import usage_of
 from client.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -181,11 +182,14 @@ def _print_task(task: Task, out: TextIO, path: Path | None = None) -> None:
         out.write(f"{key:<11} {value}\n")
 
 
-def _emit(args: argparse.Namespace, out: TextIO, task: Task | None, path: Path | None = None) -> None:
+def _emit(args: argparse.Namespace, out: TextIO, task: Task | None, path: Path | None = None,
+          usage: dict[str, object] | None = None) -> None:
     if args.json:
         payload: dict[str, Any] = task.to_dict() if task is not None else {}
         if path is not None:
             payload["path"] = str(path)
+        if usage is not None:  # what this task would be billed (unit and seconds; prices are not documented)
+            payload["usage"] = usage
         out.write(json.dumps(payload) + "\n")
     elif task is not None:
         _print_task(task, out, path)
@@ -219,7 +223,7 @@ def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _D
             display.task(task)
             task = wait(task)
         path = download(task, args.output) if args.output else None
-        _emit(args, out, task, path)
+        _emit(args, out, task, path, usage_of(args.model, args.duration, args.resolution))
     elif args.command == "status":
         _emit(args, out, api.get_task(args.task_id))
     elif args.command == "wait":
