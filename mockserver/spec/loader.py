@@ -14,7 +14,7 @@ SPEC_NAME = "openapi.yaml"
 
 def spec_path() -> Path:
     """Return the path of openapi.yaml (repo top level, else `seedance_openapi/openapi.yaml` from the wheel)."""
-    top = Path(__file__).resolve().parent.parent / SPEC_NAME
+    top = Path(__file__).resolve().parents[2] / SPEC_NAME
     if top.is_file():
         return top
     packaged = importlib.resources.files("seedance_openapi") / SPEC_NAME

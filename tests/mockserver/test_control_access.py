@@ -116,3 +116,14 @@ def test_usage_names_each_routes_billing_unit() -> None:
     sp = rows["seedance2.0-sp"]
     assert sp["billing_unit"] == "per_second_by_resolution" and sp["resolution"] == "1080p"
     assert sp["billable_units"] == 6 == sp["billable_seconds"]
+
+
+def test_a_checkout_runs_its_own_spec_not_an_installed_copy() -> None:
+    from pathlib import Path
+
+    from mockserver.spec.loader import spec_path
+
+    repo_spec = Path(__file__).resolve().parents[2] / "openapi.yaml"
+    assert spec_path() == repo_spec
+    served = create_app().test_client().get("/_mock/openapi.yaml").get_data()
+    assert served == repo_spec.read_bytes()
