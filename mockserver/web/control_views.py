@@ -18,6 +18,7 @@ from mockserver.state.facts import MediaFacts
 from mockserver.state.forcing import DEFAULT_FAIL_REASON, DirectiveError, Fault
 from mockserver.state.tasks import Task, fingerprint
 from mockserver.version import VERSION
+from mockserver.web.har import har_response
 from mockserver.web.shared import ok, read_json_body, read_raw_body, state
 
 control = Blueprint("control", __name__, url_prefix="/_mock")
@@ -303,6 +304,14 @@ def journal() -> Response:
     entries = backend.journal(_arg_int("after", 0, 2**62), _arg_int("limit", 100, 1000), _journal_filter())
     cursor = entries[-1]["seq"] if entries else _arg_int("after", 0, 2**62)
     return ok({"entries": entries, "next": cursor})
+
+
+@control.get("/journal.har")
+def journal_har() -> Response:
+    """The journal (same filters and paging as /journal, up to 1000 entries) as HAR 1.2."""
+    backend = state().backend
+    entries = backend.journal(_arg_int("after", 0, 2**62), _arg_int("limit", 1000, 1000), _journal_filter())
+    return har_response(entries)
 
 
 @control.get("/usage")
