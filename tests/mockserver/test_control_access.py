@@ -153,3 +153,28 @@ def test_the_journal_exports_as_har_1_2() -> None:
     assert third["request"]["url"].startswith("http://localhost/api/open-api/v1/videos/")
     only_400 = http.get("/_mock/journal.har?status=400").get_json()["log"]["entries"]
     assert [e["response"]["status"] for e in only_400] == [400]
+
+
+def test_the_error_id_table_is_the_specs() -> None:
+    from mockserver.spec.loader import load_spec
+    from mockserver.state.errors import ERROR_STATUS
+
+    spec = load_spec()
+    assert ERROR_STATUS == {entry["id"]: entry["status"] for entry in spec["x-error-ids"]}
+
+
+def test_usage_answers_the_specs_usage_summary() -> None:
+    import jsonschema
+
+    from mockserver.spec.loader import load_spec
+
+    spec = load_spec()
+    http = create_app().test_client()
+    http.post(CREATE, json=std_body(), headers=AUTH)
+    failed = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": "fail"})
+    assert failed.status_code == 200
+    data = http.get("/_mock/usage").get_json()["data"]
+    schema = {"$ref": "#/x-emulator-schemas/UsageSummary", "x-emulator-schemas": spec["x-emulator-schemas"]}
+    jsonschema.validate(data, schema)
+    (row,) = data["usage"]
+    assert (row["tasks"], row["failed"], row["billable_tasks"], row["billable_units"]) == (2, 1, 1, 1)

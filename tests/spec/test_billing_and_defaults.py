@@ -60,8 +60,9 @@ def test_a_task_may_show_the_values_it_applied() -> None:
 def test_usage_summary_schema() -> None:
     root = {"$ref": "#/x-emulator-schemas/UsageSummary", "x-emulator-schemas": spec()["x-emulator-schemas"]}
     validator = jsonschema.Draft202012Validator(root)
-    line = {"model": "sd2_mx_720p", "resolution": "720p", "unit": "per_second", "tasks": 2, "seconds": 10,
-            "billable_seconds": 10}
-    assert validator.is_valid({"tasks": 2, "billable_seconds": 10, "lines": [line]})
-    assert not validator.is_valid({"tasks": 2, "billable_seconds": 10, "lines": [{**line, "unit": "per_minute"}]})
-    assert not validator.is_valid({"tasks": 2, "lines": []})
+    row = {"token": "sk_t~0123456789abcdef", "model": "sd2_mx_720p", "resolution": "720p", "tasks": 3, "failed": 1,
+           "billable_tasks": 2, "billable_seconds": 10, "billing_unit": "per_second", "billable_units": 10}
+    assert validator.is_valid({"usage": [row]})
+    assert not validator.is_valid({"usage": [{**row, "billing_unit": "per_minute"}]})
+    assert not validator.is_valid({"usage": [{k: v for k, v in row.items() if k != "billable_units"}]})
+    assert not validator.is_valid({"rows": []})
