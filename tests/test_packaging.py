@@ -54,3 +54,59 @@ def test_installed_wheel_finds_its_spec(wheel: Path, tmp_path: Path) -> None:
         "sys.exit(0 if p.is_file() and b'createVideo' in p.read_bytes() else 1)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env={"PYTHONPATH": str(target)}, timeout=60)
+
+
+# The base install's dependencies (requests and what it needs): nothing of the extras.
+BASE_DEPENDENCIES = ("requests", "urllib3", "idna", "certifi", "charset_normalizer")
+
+
+def base_install(wheel: Path, target: Path) -> dict[str, str]:
+    """The wheel unpacked beside only the base dependencies; the environment that sees nothing else."""
+    import importlib.util
+
+    site = target / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    for name in BASE_DEPENDENCIES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None
+        (site / name).symlink_to(Path(spec.origin).parent, target_is_directory=True)
+    return {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
+
+
+def run_isolated(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -S` (no site-packages at all) with PYTHONPATH = the base install only."""
+    return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=120)
+
+
+def test_the_base_install_is_the_client_alone(wheel: Path, tmp_path: Path) -> None:
+    env = base_install(wheel, tmp_path)
+    probe = run_isolated(
+        "import importlib.util as u, sys; import client; "
+        "absent = [m for m in ('flask', 'av', 'schemathesis', 'hypothesis', 'yaml', 'werkzeug') if u.find_spec(m)]; "
+        "print(absent, sorted(m for m in sys.modules if m.split('.')[0] in ('mockserver', 'contracts', 'flask')))",
+        env, tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "[] []"  # nothing of the extras is there, and the client pulls in nothing
+
+
+def test_seedance_help_runs_on_the_base_install(wheel: Path, tmp_path: Path) -> None:
+    env = base_install(wheel, tmp_path)
+    done = run_isolated("import sys; sys.argv = ['seedance', '--help']; import client.cli; client.cli.main()", env,
+                        tmp_path)
+    assert "create" in done.stdout and "usage: seedance" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "argv", "extra"),
+    [("mockserver.cli", ["seedance-mock", "--port", "0"], "[mock]"),
+     ("contracts.cli", ["seedance-contracts", "rules"], "[contracts]")],
+)
+def test_a_command_without_its_extra_names_the_extra_in_one_line(
+    wheel: Path, tmp_path: Path, module: str, argv: list[str], extra: str
+) -> None:
+    env = base_install(wheel, tmp_path)
+    done = run_isolated(f"import sys; sys.argv = {argv!r}; import {module}; sys.exit({module}.main())", env, tmp_path)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"seedance-contract-kit{extra}" in lines[0], done.stderr
