@@ -45,15 +45,24 @@ def test_wheel_declares_the_console_scripts_and_plugin(wheel: Path) -> None:
 
 
 def test_installed_wheel_finds_its_spec(wheel: Path, tmp_path: Path) -> None:
-    """Unpacked away from the repo, the spec loaders find the shipped copy."""
+    """Unpacked away from the repo, both spec loaders (the emulator's and the contract kit's) read the shipped copy."""
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     code = (
-        "import importlib.resources as r, sys; "
-        "p = r.files('seedance_openapi') / 'openapi.yaml'; "
-        "sys.exit(0 if p.is_file() and b'createVideo' in p.read_bytes() else 1)"
+        "import sys; from mockserver.spec import loader; from contracts import spec; "
+        "paths = {str(loader.spec_path()), str(spec.locate_spec())}; "
+        "ok = all('seedance_openapi' in p for p in paths) and loader.load_spec()['paths'] and spec.load_spec()['paths']; "
+        "sys.exit(0 if ok else 1)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env={"PYTHONPATH": str(target)}, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(target)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_wheel_ships_the_dashboard_templates_and_static_files(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert any(n.startswith("mockserver/web/dashboard/templates/") and n.endswith(".html") for n in names)
+    assert any(n.startswith("mockserver/web/dashboard/static/") and n.endswith(".js") for n in names)
 
 
 # The base install's dependencies (requests and what it needs): nothing of the extras.
