@@ -51,7 +51,8 @@ def test_installed_wheel_finds_its_spec(wheel: Path, tmp_path: Path) -> None:
     code = (
         "import sys; from mockserver.spec import loader; from contracts import spec; "
         "paths = {str(loader.spec_path()), str(spec.locate_spec())}; "
-        "ok = all('seedance_openapi' in p for p in paths) and loader.load_spec()['paths'] and spec.load_spec()['paths']; "
+        "ok = all('seedance_openapi' in p for p in paths); "
+        "ok = ok and loader.load_spec()['paths'] and spec.load_spec()['paths']; "
         "sys.exit(0 if ok else 1)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(target)},

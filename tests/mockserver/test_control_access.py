@@ -160,7 +160,7 @@ def test_the_error_id_table_is_the_specs() -> None:
     from mockserver.state.errors import ERROR_STATUS
 
     spec = load_spec()
-    assert ERROR_STATUS == {entry["id"]: entry["status"] for entry in spec["x-error-ids"]}
+    assert {entry["id"]: entry["status"] for entry in spec["x-error-ids"]} == ERROR_STATUS
 
 
 def test_usage_answers_the_specs_usage_summary() -> None:

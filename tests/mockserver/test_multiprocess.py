@@ -14,6 +14,9 @@ from mockserver.control_client import ControlClient
 from tests.mockserver.conftest import CREATE, get_path, std_body
 from tests.mockserver.hostile.processes import Emulator, running
 
+# Several emulator processes: in the quick loop's "not slow" set they would dominate it; CI runs them.
+pytestmark = pytest.mark.slow
+
 MODES = ("two-processes", "workers-3")
 
 

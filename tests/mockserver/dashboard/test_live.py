@@ -6,11 +6,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from mockserver.server import EmbeddedServer
 from tests.mockserver.dashboard.conftest import create, create_id, query
+
+# A real browser: in the quick loop's "not slow" set they would dominate it; CI runs them.
+pytestmark = pytest.mark.slow
 
 
 def test_a_new_task_appears_without_reload_and_completes_when_the_page_advances_the_clock(url: str, dash: Page) -> None:

@@ -10,6 +10,9 @@ from playwright.sync_api import Page, expect
 
 from tests.mockserver.dashboard.conftest import OTHER, create, create_id, query, screenshot
 
+# A real browser: in the quick loop's "not slow" set they would dominate it; CI runs them.
+pytestmark = pytest.mark.slow
+
 
 def populate(base: str) -> dict[str, str]:
     """A little of everything: tasks in each state, rejected creates, a fault and a limit."""
