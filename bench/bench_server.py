@@ -299,7 +299,7 @@ def main() -> int:
     header = (f"Measured {when} by `python bench/bench_server.py` on {os.cpu_count()} cores shared with wrk "
               f"(tree {tree}; Python {platform.python_version()}; wrk -t2 -c32, warm-up {args.warmup:g} s, median of "
               f"{args.rounds} runs of {args.seconds:g} s, interleaved; {used}). "
-              "Only ratios within one run mean anything.")
+              "Ratios are medians of same-round pairs; only ratios within one run mean anything.")
     md = [header, "", *server_table(labels, series), "", *size_table(series, args.small, args.big), "",
           *check_table(found), "", *startup_lines(extra), ""]
     args.out.mkdir(parents=True, exist_ok=True)
