@@ -79,7 +79,8 @@ def tree_maps(pid: int) -> str:
 class Procs:
     """Every process the benchmark starts, each in its own session (process group), stopped on exit.
 
-    `with Procs() as procs:` also turns SIGTERM and SIGHUP into KeyboardInterrupt so that `__exit__` runs."""
+    `with Procs() as procs:` also turns SIGINT, SIGTERM and SIGHUP into KeyboardInterrupt so that `__exit__`
+    runs (SIGINT too, because a shell starts background jobs with SIGINT ignored)."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -88,7 +89,7 @@ class Procs:
 
     def __enter__(self) -> Procs:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._old[sig] = signal.signal(sig, self._interrupt)
         return self
 
@@ -130,11 +131,20 @@ class Procs:
             child.wait(timeout=grace)
         self._children = [(n, c) for n, c in self._children if c is not child]
 
-    def stop_all(self) -> None:
-        """Stop every process still registered, newest first."""
-        for _name, child in reversed(list(self._children)):
+    def stop_all(self, grace: float = 5.0) -> None:
+        """Stop every process still registered: SIGTERM to every group at once, SIGKILL after `grace`."""
+        children = [child for _name, child in self._children]
+        for child in children:
+            if child.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for child in children:
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                self.stop(child)
+                self.stop(child, grace=1.0)
 
 
 def wait_for_200(port: int, path: str, child: subprocess.Popen[bytes] | None, timeout: float = 60.0,
