@@ -125,8 +125,10 @@ def test_quiet_silences_the_request_line_and_json_format() -> None:
     assert created["status"] == 200 and created["method"] == "POST" and created["task_id"].startswith("vid_")
 
 
-def test_the_default_text_line_says_what_happened() -> None:
-    with running(["--server", "waitress"]) as emu:
+@pytest.mark.parametrize("server", ["waitress", "granian"])
+def test_the_default_text_line_says_what_happened(server: str) -> None:
+    # The lines are buffered (flushed every 0.1 s and at exit): after SIGTERM every one is there.
+    with running(["--server", server]) as emu:
         body = std_body(prompt="")
         assert requests.post(emu.url + CREATE, json=body, headers=AUTH, timeout=10).status_code == 400
         emu.terminate()
