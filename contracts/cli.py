@@ -1,28 +1,45 @@
 """`seedance-contracts`: check a server against the spec (Schemathesis + agreement), score the suite against spec
-mutants (`mutate`), or print the rules."""
+mutants (`mutate`), or print the rules.
+
+Only the standard library is imported at module level: `--help` and `--version` work on the base install, and a
+command run without the `contracts` extra says so in one line (exit 1) instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from contracts.agreement import run_agreement
-from contracts.catalogue import Catalogue
-from contracts.mutate import run_mutation
-from contracts.schemathesis_run import run_schemathesis
-from contracts.spec import load_spec
-from contracts.strategies import BodyStrategies
-from contracts.verdicts import ClientCheck, HttpServer, SpecOracle
+DISTRIBUTION = "seedance-contract-kit"
+EXTRA_MODULES = ("hypothesis", "schemathesis", "yaml", "jsonschema", "werkzeug")
+"""What every command needs (the `contracts` extra), checked before any of it is imported."""
+INSTALL_HINT = f"pip install '{DISTRIBUTION}[contracts]'"
+EXIT_OK, EXIT_FAILED, EXIT_MISSING_EXTRA, EXIT_USAGE = 0, 1, 1, 2
 
 
-def load_oracle(reference: str) -> ClientCheck:
-    """Import `module:function` (a client's check: body -> rule ids or Violation-like objects)."""
+def package_version() -> str:
+    """The installed distribution's version ("0+unknown" in a checkout that was never installed)."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def missing_extra() -> list[str]:
+    """The modules of the `contracts` extra that cannot be imported here (empty when it is installed)."""
+    return [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+
+
+def load_callable(reference: str, option: str = "--client") -> Callable[..., Any]:
+    """Import `module:function` given to `option` (a client's check, or an app factory) and return it."""
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
-        raise ValueError(f"--oracle must look like module:function, not {reference!r}")
+        raise ValueError(f"{option} must look like module:function, not {reference!r}")
     target: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         target = getattr(target, part)
@@ -31,8 +48,16 @@ def load_oracle(reference: str) -> ClientCheck:
     return target  # type: ignore[no-any-return]
 
 
+def _add_client_option(parser: argparse.ArgumentParser, *, required: bool, help: str) -> None:
+    parser.add_argument("--client", required=required, metavar="MODULE:FUNCTION", help=help)
+    # The old, misleading name (it names the client's check, not the spec oracle); kept working, not shown.
+    parser.add_argument("--oracle", dest="client", help=argparse.SUPPRESS)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seedance-contracts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="seedance-contracts", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="run Schemathesis and the agreement property against a server")
     check.add_argument("--base-url", required=True, help="server root, e.g. http://127.0.0.1:8000")
@@ -41,14 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=0)
     check.add_argument("--negative-only", action="store_true",
                        help="send only bodies the spec rejects: no task is created, nothing is billed")
-    check.add_argument("--oracle", default=None,
-                       help="client verdict as module:function (default: the spec's own verdict)")
+    _add_client_option(check, required=False,
+                       help="the client's check as module:function, body -> rule ids (default: the spec's verdict)")
     check.add_argument("--spec", default=None, help="path to openapi.yaml (default: the installed one)")
     check.add_argument("--skip-schemathesis", action="store_true", help="run only the agreement property")
     mutate = sub.add_parser("mutate", help="spec mutation score: each spec mutant's emulator against a client")
     mutate.add_argument("--app-factory", required=True,
                         help="module:function building a WSGI app from {SPEC_PATH: ...} (e.g. mockserver:create_app)")
-    mutate.add_argument("--oracle", required=True, help="client verdict as module:function")
+    # Not `required=True`: argparse would then also demand it when only the hidden --oracle is given.
+    _add_client_option(mutate, required=False, help="the client's check as module:function (required)")
     mutate.add_argument("--examples", type=int, default=10, help="generated examples per rule for survivors")
     mutate.add_argument("--seed", type=int, default=0)
     mutate.add_argument("--only", default=None, help="judge only mutants whose name contains this text")
@@ -61,12 +87,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from contracts.agreement import run_agreement
+    from contracts.catalogue import Catalogue
+    from contracts.schemathesis_run import run_schemathesis
+    from contracts.spec import load_spec
+    from contracts.strategies import BodyStrategies
+    from contracts.verdicts import ClientCheck, HttpServer, SpecOracle
+
     catalogue = Catalogue(load_spec(args.spec))
     oracle = SpecOracle(catalogue.spec)
-    client: ClientCheck = load_oracle(args.oracle) if args.oracle else oracle
+    client: ClientCheck = load_callable(args.client) if args.client else oracle
     strategies = BodyStrategies(catalogue, oracle)
     server = HttpServer(args.base_url, args.token)
-    print(f"agreement: {'spec' if not args.oracle else args.oracle} vs {args.base_url} "
+    print(f"agreement: {args.client or 'spec'} vs {args.base_url} "
           f"({args.examples} examples per rule{', negative only' if args.negative_only else ''})")
     report = run_agreement(client, server, strategies, examples=args.examples, seed=args.seed,
                            negative_only=args.negative_only)
@@ -78,34 +111,52 @@ def _check(args: argparse.Namespace) -> int:
         print(st_report.summary())
         ok = ok and st_report.ok
     print("PASS" if ok else "FAIL")
-    return 0 if ok else 1
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def _mutate(args: argparse.Namespace) -> int:
+    from contracts.catalogue import Catalogue
+    from contracts.mutate import run_mutation
+    from contracts.spec import load_spec
+    from contracts.strategies import BodyStrategies
+    from contracts.verdicts import SpecOracle
+
     catalogue = Catalogue(load_spec(args.spec))
     strategies = BodyStrategies(catalogue, SpecOracle(catalogue.spec))
-    client = load_oracle(args.oracle)
-    factory = load_oracle(args.app_factory)
+    client = load_callable(args.client)
+    factory = load_callable(args.app_factory, "--app-factory")
     report = run_mutation(client, factory, strategies, examples=args.examples, seed=args.seed, only=args.only,
                           config={"SEED": 0, "API_KEYS": [args.token]})
     print(report.summary())
-    return 0 if report.total and not report.survivors else 1
+    return EXIT_OK if report.total and not report.survivors else EXIT_FAILED
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from contracts.catalogue import Catalogue
+    from contracts.spec import load_spec
+
+    catalogue = Catalogue(load_spec(args.spec))
+    print(catalogue.to_json() if args.json else catalogue.to_table())
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `seedance-contracts`; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of `seedance-contracts`; returns the exit status (2 for usage errors, as argparse)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "mutate" and not args.client:
+        parser.error("the following arguments are required: --client")
+    missing = missing_extra()
+    if missing:
+        print(f"seedance-contracts: needs {', '.join(missing)} (the contracts extra): {INSTALL_HINT}",
+              file=sys.stderr)
+        return EXIT_MISSING_EXTRA
+    commands = {"check": _check, "mutate": _mutate, "rules": _rules}
     try:
-        if args.command == "rules":
-            catalogue = Catalogue(load_spec(args.spec))
-            print(catalogue.to_json() if args.json else catalogue.to_table())
-            return 0
-        if args.command == "mutate":
-            return _mutate(args)
-        return _check(args)
+        return commands[args.command](args)
     except (OSError, ValueError, ImportError, AttributeError) as error:
         print(f"seedance-contracts: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
