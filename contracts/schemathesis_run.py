@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
-from contracts.spec import CREATE_PATH, locate_spec
+from contracts.spec import CREATE_PATH, load_spec, locate_spec
 from contracts.verdicts import SpecOracle
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -96,6 +96,20 @@ def serve_on_loopback(app: Any) -> Iterator[str]:
         server.server_close()
 
 
+def negative_guard(spec_path: str | Path | None) -> Callable[[Any, Any], bool]:
+    """Schemathesis' `filter_body` hook for --negative-only: keep only bodies the spec at `spec_path` rejects.
+
+    Never send a body that spec accepts: on a real service it would create (and bill) a task. The spec is the
+    one under test (`--spec`), not the installed one.
+    """
+    oracle = SpecOracle(load_spec(spec_path))
+
+    def filter_body(context: Any, body: Any) -> bool:  # the name is how Schemathesis knows the hook
+        return bool(oracle.broken_rules(body))
+
+    return filter_body
+
+
 def _build_schema(base_url: str, token: str, spec_path: str | Path | None, examples: int, seed: int,
                   phases: tuple[str, ...], negative_only: bool) -> Any:
     config = SchemathesisConfig()
@@ -107,17 +121,12 @@ def _build_schema(base_url: str, token: str, spec_path: str | Path | None, examp
         modes.insert(0, schemathesis.GenerationMode.POSITIVE)
     project.generation.update(modes=modes, max_examples=examples, deterministic=True)
     project.phases.update(phases=list(phases))
-    schema: Any = schemathesis.openapi.from_path(str(locate_spec(spec_path)), config=config)
+    located = locate_spec(spec_path)
+    schema: Any = schemathesis.openapi.from_path(str(located), config=config)
     schema.config.update(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, request_timeout=10)
     if negative_only:
-        oracle = SpecOracle()
         schema = schema.include(path=CREATE_PATH, method="POST")
-
-        def filter_body(context: Any, body: Any) -> bool:
-            # Never send a body the spec accepts: on a real service it would create (and bill) a task.
-            return bool(oracle.rule_ids(body))
-
-        schema.hook(filter_body)
+        schema.hook(negative_guard(located))
 
     return schema
 
