@@ -14,30 +14,15 @@ Enum edges include values outside every route's list; scheme edges include every
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from contracts.catalogue import Site
+from contracts.edges import URL_EXT, body_level_edges, keyword_edges, plain_url
 from contracts.profiles import ModelProfile, schemes_of
-from contracts.strategies import BodyStrategies, is_json_type
+from contracts.strategies import BodyStrategies
 
-_EXT = {"reference_videos": ".mp4", "reference_audios": ".mp3"}
-_OTHER_TYPES: tuple[Any, ...] = (None, True, 7, "7", [], {})
-# Values no route accepts, per field: a loosened enum must meet one of them.
-FOREIGN_VALUES: dict[str, tuple[str, ...]] = {
-    "ratio": ("3:2", "5:4", "2:1", "ADAPTIVE", "auto"), "resolution": ("2k", "4k", "360p", "1440p"),
-    "orientation": ("square", "auto"), "model": ("seedance2.0-pro", "sd2_mx_8k", "seedance-1.0"),
-}
 ASTRAL = "\U0001f600"  # one code point, two UTF-16 units: the prompt limit counts code points
 NOISE_BODIES: tuple[Any, ...] = ({}, [], [{}], "", "{}", 0, 4.5, True, None)
-
-
-def plain_url(profile: ModelProfile, fld: str, word: str = "x") -> str:
-    """A deterministic valid URL for this field on this model."""
-    scheme = (profile.schemes.get(fld) or ("https",))[0]
-    if scheme == "asset":
-        return f"asset://{word}"
-    return f"{scheme}://example.com/{word}{_EXT.get(fld, '.png')}"
 
 
 def base_body(profile: ModelProfile, mode: str | None) -> dict[str, Any]:
@@ -74,10 +59,10 @@ class BoundaryBodies:
             for model in self._one_model_per_family(site):
                 profile = self.strategies.profiles.by_model[model]
                 base = base_body(profile, mode if mode in profile.modes else None)
-                if oracle.rule_ids(base):
+                if oracle.broken_rules(base):
                     continue  # no valid starting point for this model in that mode
                 for body in self._mutations(site, base, profile):
-                    if body not in found and oracle.rule_ids(body) == {rule_id}:
+                    if body not in found and oracle.broken_rules(body) == {rule_id}:
                         found.append(body)
         return found[: self.per_rule]
 
@@ -95,7 +80,7 @@ class BoundaryBodies:
                 found += [{**frames, fld: []} for fld in ("reference_audios", "reference_videos")]
         for rule in self.strategies.breakable_rules:
             found += [b for b in self.valid_edges(rule) if b not in found]
-        return [b for b in found if not self.strategies.oracle.rule_ids(b)]
+        return [b for b in found if not self.strategies.oracle.broken_rules(b)]
 
     def valid_edges(self, rule_id: str) -> list[dict[str, Any]]:
         """Valid bodies at the rule's limit on every model it applies to (the side a loosened limit keeps)."""
@@ -112,7 +97,7 @@ class BoundaryBodies:
                 base = base_body(profile, mode if mode in profile.modes else None)
                 for value in self._limit_values(site.schema, site.field, profile):
                     body = {**base, site.field: value}
-                    if body not in found and not self.strategies.oracle.rule_ids(body):
+                    if body not in found and not self.strategies.oracle.broken_rules(body):
                         found.append(body)
         return found
 
@@ -136,7 +121,7 @@ class BoundaryBodies:
         out += list(schema.get("enum", []))
         if "pattern" in schema:
             for scheme in schemes_of(str(schema["pattern"])):
-                url = "asset://x" if scheme == "asset" else f"{scheme}://example.com/x{_EXT.get(fld, '.png')}"
+                url = "asset://x" if scheme == "asset" else f"{scheme}://example.com/x{URL_EXT.get(fld, '.png')}"
                 out.append([url] if fld in ("images", "reference_videos", "reference_audios") else url)
         return out
 
@@ -150,62 +135,12 @@ class BoundaryBodies:
     def _mutations(self, site: Site, base: dict[str, Any], p: ModelProfile) -> list[Any]:
         schema, fld = site.schema, site.field
         if fld is None:
-            return self._body_level(schema, base, p)
+            return body_level_edges(schema, base, p)
         values = self._edge_values(schema, fld, p)
         if site.in_items:
             values = [[v] for v in values]
         return [{**base, fld: v} for v in values]
 
-    def _body_level(self, schema: dict[str, Any], base: dict[str, Any], p: ModelProfile) -> list[Any]:
-        out: list[Any] = []
-        if schema.get("type") == "object":
-            out += [[base], [], "", 0, None, True, 4.5, "{}", [{}]]
-        out += [{k: v for k, v in base.items() if k != key} for key in schema.get("required", [])]
-        for key, deps in schema.get("dependentRequired", {}).items():
-            alone = {k: v for k, v in base.items() if k not in deps}
-            alone.setdefault(key, plain_url(p, key))
-            out.append(alone)
-        inner = schema.get("not")
-        if isinstance(inner, dict):
-            for branch in inner.get("anyOf", []):
-                for key in branch.get("required", []):
-                    out.append({**base, key: plain_url(p, key)})
-        return out
-
     def _edge_values(self, schema: dict[str, Any], fld: str, p: ModelProfile) -> list[Any]:
-        strategies = self.strategies
-        out: list[Any] = []
-        if "minimum" in schema:
-            out.append(schema["minimum"] - 1)
-        if "maximum" in schema:
-            out.append(schema["maximum"] + 1)
-        if "maxItems" in schema:
-            out.append([plain_url(p, fld, f"i{k}") for k in range(int(schema["maxItems"]) + 1)])
-        if "maxLength" in schema:
-            out.append("a" * (int(schema["maxLength"]) + 1))
-        if "enum" in schema:
-            allowed = [str(v) for v in schema["enum"]]
-            misses = strategies.near_misses(fld, allowed)
-            # Values other routes accept first ("adaptive" on STD), then values no route accepts ("3:2").
-            known = strategies.profiles.field_values.get(fld, set())
-            out += sorted((m for m in misses if m in known), key=str)
-            out += [v for v in FOREIGN_VALUES.get(fld, ()) if v not in allowed]
-            out += sorted(m for m in misses if m not in known)[:6]
-        if "pattern" in schema:
-            pattern = str(schema["pattern"])
-            # Every excluded scheme (http, ftp, asset...), then malformed URLs.
-            out += [m for m in strategies.pattern_misses(fld, pattern, p) if re.search(pattern, m) is None][:12]
-        inner = schema.get("not")
-        if isinstance(inner, dict):
-            if "const" in inner:
-                out.append(inner["const"])
-            if "pattern" in inner:
-                forbidden = str(inner["pattern"])
-                exts = [e for e in (*strategies.profiles.video_exts, *strategies.profiles.image_exts)
-                        if re.search(forbidden, f"https://example.com/x.{e}")]
-                out += [f"https://example.com/x.{e}" for e in exts[:2]]
-                out += [f"https://example.com/x.{e.upper()}?a=1" for e in exts[:2]]
-        if "type" in schema:
-            out += [v for v in _OTHER_TYPES if not is_json_type(v, schema["type"])][:2]
-        return out
-
+        return [value for edges in keyword_edges(schema, fld, p, self.strategies.profiles)
+                for value in edges.nearest]

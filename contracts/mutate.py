@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from contracts.agreement import AgreementProperty, run_agreement
-from contracts.boundaries import FOREIGN_VALUES, BoundaryBodies
+from contracts.boundaries import BoundaryBodies
+from contracts.edges import FOREIGN_VALUES
 from contracts.profiles import schemes_of
 from contracts.spec import CREATE_SCHEMA, ref_name, schemas
 from contracts.strategies import BodyStrategies

@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from contracts.catalogue import Catalogue, Site
+from contracts.edges import body_level_edges, forbidden_extensions, is_json_type, keep_alone, keyword_edges
 from contracts.profiles import ASSET_LIST_FIELDS, FRAME_FIELDS, ModelProfile, Profiles
 from contracts.verdicts import SpecOracle
 
@@ -22,32 +23,9 @@ JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6),
                          st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12))
 JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=8)
-_TYPE_SAMPLES: dict[str, list[Any]] = {
-    "null": [None], "boolean": [True, False], "integer": [0, 7, -3, 10**20],
-    "number": [4.5, -0.5, 1e308], "string": ["", "5", "https://example.com/a.png", "asset://a1"],
-    "array": [[], ["https://example.com/a.png"]], "object": [{}, {"url": "https://example.com/a.png"}],
-}
 _ASCII_SPACE = " \t\n\x0b\x0c\r"
 _HOSTS = st.sampled_from(["example.com", "cdn.test", "media.example.org", "a.b"])
 _WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=10)
-
-
-def is_json_type(value: Any, json_type: str) -> bool:
-    """Whether `value` has a JSON Schema type (5.0 is an integer, booleans are not numbers)."""
-    checks = {
-        "null": value is None, "boolean": isinstance(value, bool),
-        "integer": (isinstance(value, int) and not isinstance(value, bool))
-        or (isinstance(value, float) and value.is_integer()),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "string": isinstance(value, str), "array": isinstance(value, list), "object": isinstance(value, dict),
-    }
-    return checks[json_type]
-
-
-def _keep_alone(base: dict[str, Any], key: str, deps: tuple[str, ...], url: str) -> dict[str, Any]:
-    kept = {k: v for k, v in base.items() if k not in deps}
-    kept.setdefault(key, url)
-    return kept
 
 
 class BodyStrategies:
@@ -96,7 +74,7 @@ class BodyStrategies:
         """Bodies the spec accepts, for `model` (default: any of the 22) in `mode` (text/images/frames/refs)."""
         models = [model] if model else list(self.catalogue.all_models)
         return st.sampled_from(models).flatmap(lambda m: self._valid_for(m, mode)).filter(
-            lambda body: not self.oracle.rule_ids(body))
+            lambda body: not self.oracle.broken_rules(body))
 
     def _valid_for(self, model: str, mode: str | None) -> st.SearchStrategy[dict[str, Any]]:
         profile = self.profiles.by_model[model]
@@ -147,7 +125,7 @@ class BodyStrategies:
             raise ValueError(f"{rule_id} needs facts outside the body; no body can break it alone")
         sites = list(rule.sites)
         return st.sampled_from(sites).flatmap(self._break_site).filter(
-            lambda body: self.oracle.rule_ids(body) == {rule_id})
+            lambda body: self.oracle.broken_rules(body) == {rule_id})
 
     @cached_property
     def breakable_rules(self) -> list[str]:
@@ -198,14 +176,14 @@ class BodyStrategies:
     def _body_level(self, schema: dict[str, Any], base: dict[str, Any],
                     p: ModelProfile) -> list[st.SearchStrategy[Any]]:
         out: list[st.SearchStrategy[Any]] = []
+        fixed = body_level_edges(schema, base, p)
+        if fixed:
+            out.append(st.sampled_from(fixed))
         if schema.get("type") == "object":
-            out.append(st.one_of(st.sampled_from([[base], [], "", 0, None, True, 4.5]),
-                                 JSON_VALUES.filter(lambda v: not isinstance(v, dict))))
-        for key in schema.get("required", []):
-            out.append(st.just({k: v for k, v in base.items() if k != key}))
+            out.append(JSON_VALUES.filter(lambda v: not isinstance(v, dict)))
         for key, deps in schema.get("dependentRequired", {}).items():
-            # Keep `key`, drop what it depends on: the lone-frame case.
-            out.append(self.url(p, key).map(partial(_keep_alone, base, key, tuple(deps))))
+            # Keep `key`, drop what it depends on: the lone-frame case, with any valid URL.
+            out.append(self.url(p, key).map(partial(keep_alone, base, key, tuple(deps))))
         inner = schema.get("not")
         if isinstance(inner, dict):
             keys = [k for branch in inner.get("anyOf", []) for k in branch.get("required", [])]
@@ -217,41 +195,22 @@ class BodyStrategies:
 
     def _bad_values(self, schema: dict[str, Any], site: Site, p: ModelProfile) -> list[st.SearchStrategy[Any]]:
         fld = site.field or ""
-        out: list[st.SearchStrategy[Any]] = []
+        # Every value the fixed boundary bodies know, then random ones around them.
+        out: list[st.SearchStrategy[Any]] = [
+            st.sampled_from(edges.values) for edges in keyword_edges(schema, fld, p, self.profiles)]
         if "type" in schema:
-            wrong = [v for t, vs in _TYPE_SAMPLES.items() for v in vs if not is_json_type(v, schema["type"])]
-            out.append(st.sampled_from(wrong))
             out.append(JSON_VALUES.filter(lambda v: not is_json_type(v, schema["type"])))
-        if "enum" in schema:
-            out.append(st.sampled_from(self.near_misses(fld, [str(v) for v in schema["enum"]])))
-        if "minimum" in schema:
-            low = schema["minimum"]
-            out.append(st.sampled_from([low - 1, low - 2, 0, -1, -(10**12)]))
-        if "maximum" in schema:
-            high = schema["maximum"]
-            out.append(st.sampled_from([high + 1, high + 2, high + 100, 10**12]))
         if "maxItems" in schema:
             limit = int(schema["maxItems"])
             out.append(st.integers(limit + 1, limit + 3).flatmap(
                 lambda n: st.lists(self.url(p, fld), min_size=n, max_size=n)))
-        if "maxLength" in schema:
-            limit = int(schema["maxLength"])
-            out.append(st.sampled_from(["视", "a", "é"]).map(lambda c: c * (limit + 1)))
-        if "pattern" in schema:
-            pattern = str(schema["pattern"])
-            misses = [c for c in self.pattern_misses(fld, pattern, p) if re.search(pattern, c) is None]
-            if misses:
-                out.append(st.sampled_from(misses))
         inner = schema.get("not")
-        if isinstance(inner, dict):
-            if "const" in inner:
-                out.append(st.just(inner["const"]))
-            if "pattern" in inner:
-                exts = [e for e in (self.profiles.video_exts + self.profiles.image_exts)
-                        if re.search(str(inner["pattern"]), f"https://h/x.{e}")]
-                out.append(st.builds(self._forbidden_extension, self.url(p, fld), st.sampled_from(exts),
-                                     st.sampled_from(["lower", "upper", "title"]),
-                                     st.sampled_from(["", "?x=1", "#frag"])))
+        exts = forbidden_extensions(self.profiles, str(inner["pattern"])) if isinstance(inner, dict) and (
+            "pattern" in inner) else []
+        if exts:
+            out.append(st.builds(self._forbidden_extension, self.url(p, fld), st.sampled_from(exts),
+                                 st.sampled_from(["lower", "upper", "title"]),
+                                 st.sampled_from(["", "?x=1", "#frag"])))
         return out
 
     @staticmethod
@@ -260,31 +219,6 @@ class BodyStrategies:
         stem = stem.rsplit(".", 1)[0] if "." in stem.rsplit("/", 1)[-1] else stem
         ext = {"lower": ext.lower(), "upper": ext.upper(), "title": ext.title()}[case]
         return f"{stem}.{ext}{suffix}"
-
-    def near_misses(self, fld: str, allowed: list[str]) -> list[str]:
-        """Values outside an enum: what the field takes on other routes, and variants of the allowed ones."""
-        found: set[str] = set(self.profiles.field_values.get(fld, set()))
-        for value in allowed:
-            found |= {value.upper(), value.title(), f" {value}", f"{value} ", value[:-1], value + "x",
-                      value.replace(":", "/"), value.replace("-", "_")}
-        found.add("")
-        return sorted(v for v in found if v not in allowed)
-
-    def pattern_misses(self, fld: str, pattern: str, p: ModelProfile) -> list[str]:
-        """Strings a URL or prompt pattern rejects: other schemes, empty hosts, blank text."""
-        # Only a URL pattern names schemes; a prompt-style pattern such as [^\t\n ...] has none.
-        schemes = list(dict.fromkeys(re.findall(r"[a-z]+", pattern.split("://")[0]))) if "://" in pattern else []
-        if not schemes:
-            # A prompt-style pattern: strings of the characters it excludes (blank text).
-            return ["", " ", "\t", "\n \r", "\x0b\x0c", "   \t\t  ", " " * 40]
-        ext = ".mp4" if fld == "reference_videos" else ".mp3" if fld == "reference_audios" else ".png"
-        others = sorted((self.profiles.all_schemes | {"http", "ftp", "file", "data"}) - set(schemes))
-        misses = [f"{s}://example.com/clip{ext}" for s in others]
-        for s in schemes:
-            misses += [f"{s.upper()}://example.com/clip{ext}", f"{s}:///clip{ext}", f"{s}://?x{ext}",
-                       f"{s}://#x", f"{s}://", f"{s}:/example.com/clip{ext}", f" {s}://example.com/c{ext}"]
-        misses += [f"example.com/clip{ext}", f"//example.com/clip{ext}", "", "asset:/x", "clip" + ext]
-        return misses
 
     # -- noise -----------------------------------------------------------------------------------
     def noise(self) -> st.SearchStrategy[Any]:
