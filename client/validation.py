@@ -9,7 +9,7 @@ ids, reported once each, in a stable order (the order of the checks below).
 
 A body that cannot be sent as JSON at all (a lone UTF-16 surrogate in any string, NaN or an infinity) is judged
 before any rule: its verdict is the one violation ``INVALID_JSON``, the error id the server answers with (it is
-not a body rule id, so ``rule_ids()`` does not list it).
+not a body rule id, so ``checked_rule_ids()`` does not list it).
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-__all__ = ["FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "json_problem", "rule_ids", "validate_body"]
+__all__ = [
+    "FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "checked_rule_ids", "json_problem", "rule_ids",
+    "validate_body",
+]
 
 
 @dataclass(frozen=True)
@@ -139,9 +142,13 @@ def json_problem(value: object, where: str = "") -> tuple[str, str] | None:
     return None
 
 
-def rule_ids() -> frozenset[str]:
-    """The rule ids this client checks before sending (the spec's body rules; not the external ones)."""
+def checked_rule_ids() -> frozenset[str]:
+    """The ids of the rules this client checks before sending (the spec's body rules; not the external ones)."""
     return _RULE_IDS
+
+
+rule_ids = checked_rule_ids
+"""Former name of ``checked_rule_ids`` (docs/client.md shows ``client.rule_ids()``); kept importable."""
 
 
 def _is_array(value: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:

@@ -158,12 +158,12 @@ class AgreementReport:
             counts.update(d.rules)
         return counts
 
-    def summary(self, rule_ids: Iterable[str]) -> str:
-        """A per-rule table (exercised bodies, disagreements) followed by each disagreement in full."""
+    def summary(self, listed_rules: Iterable[str]) -> str:
+        """A table with a row per rule of `listed_rules` (exercised bodies, disagreements), then each disagreement."""
         bad = self.disagreeing_rules()
         errors = {r.target: r.error for r in self.results if r.error}
         lines = [f"{'RULE':<30} {'EXERCISED':>9} {'DISAGREE':>8}"]
-        for rule in [*rule_ids, VALID_TARGET, NOISE_TARGET]:
+        for rule in [*listed_rules, VALID_TARGET, NOISE_TARGET]:
             if rule in (VALID_TARGET, NOISE_TARGET) and not any(r.target == rule for r in self.results):
                 continue
             count = self.exercised[rule] if rule not in (VALID_TARGET, NOISE_TARGET) else next(
@@ -197,7 +197,7 @@ def run_target(prop: AgreementProperty, target: str, strategy: st.SearchStrategy
         nonlocal failed
         if not failed:  # shrinking replays bodies: count only the generated ones
             result.examples += 1
-            exercised.update(prop.oracle.rule_ids(body))
+            exercised.update(prop.oracle.broken_rules(body))
         try:
             prop(body, target)
         except AgreementFailure:
@@ -236,7 +236,7 @@ def run_agreement(client_check: ClientCheck, server: ServerJudge, strategies: Bo
             strategy = strategies.noise()
             explicit = edges.noise_edges()
             if negative_only:
-                strategy = strategy.filter(lambda body: bool(strategies.oracle.rule_ids(body)))
+                strategy = strategy.filter(lambda body: bool(strategies.oracle.broken_rules(body)))
                 explicit = [b for b in explicit if not strategies.oracle.verdict(b).accepted]
         else:
             strategy = strategies.breaking(name)

@@ -81,8 +81,8 @@ class SpecOracle:
         self._validator = jsonschema.Draft202012Validator(root)
         self._memo: OrderedDict[str, frozenset[str]] = OrderedDict()
 
-    def rule_ids(self, body: Any) -> frozenset[str]:
-        """The set of rule ids `body` breaks (empty when the spec accepts it)."""
+    def broken_rules(self, body: Any) -> frozenset[str]:
+        """The ids of the rules `body` breaks (empty when the spec accepts it)."""
         try:
             # The same body is judged several times (filter, coverage, report): remember recent ones.
             key = json.dumps(body, sort_keys=True)
@@ -111,13 +111,16 @@ class SpecOracle:
         """The spec's verdict on `body` (INVALID_JSON first: such a body never reaches the schema)."""
         if not json_safe(body):
             return Verdict(frozenset(), None, INVALID_JSON)
-        return Verdict(self.rule_ids(body))
+        return Verdict(self.broken_rules(body))
+
+    rule_ids = broken_rules
+    """Former name of `broken_rules` (docs/contracts.md still shows it); kept so existing code keeps working."""
 
     def __call__(self, body: Any) -> frozenset[str]:
-        """The oracle as a client check: rule_ids, or {INVALID_JSON} for a body JSON cannot carry."""
+        """The oracle as a client check: the broken rules, or {INVALID_JSON} for a body JSON cannot carry."""
         if not json_safe(body):
             return frozenset({INVALID_JSON})
-        return self.rule_ids(body)
+        return self.broken_rules(body)
 
 
 def _inline(spec: dict[str, Any], node: Any) -> Any:

@@ -26,7 +26,7 @@ def test_every_rule_has_edge_bodies_that_break_only_it(rule: str) -> None:
     bodies = EDGES.for_rule(rule)
     assert bodies, f"no edge body for {rule}"
     for body in bodies:
-        assert STRATEGIES.oracle.rule_ids(body) == {rule}
+        assert STRATEGIES.oracle.broken_rules(body) == {rule}
 
 
 def test_edges_are_the_exact_bounds() -> None:
@@ -40,7 +40,7 @@ def test_edges_are_the_exact_bounds() -> None:
 def test_valid_edges_are_valid_for_every_model_and_bound() -> None:
     bodies = EDGES.valid_bodies()
     assert {b["model"] for b in bodies} == {m for models in FAMILIES.values() for m in models}
-    assert all(not STRATEGIES.oracle.rule_ids(b) for b in bodies)
+    assert all(not STRATEGIES.oracle.broken_rules(b) for b in bodies)
     assert {b["duration"] for b in bodies if b["model"] == "seedance2.0-md"} >= {1, 15}
 
 
@@ -79,7 +79,7 @@ def test_valid_edges_reach_every_list_limit_on_every_model(rule: str, field: str
     bodies = EDGES.valid_edges(rule)
     models = set(STRATEGIES.catalogue.rules[rule].models)
     assert {b["model"] for b in bodies if len(b.get(field, [])) == size} == models
-    assert all(not STRATEGIES.oracle.rule_ids(b) for b in bodies)
+    assert all(not STRATEGIES.oracle.broken_rules(b) for b in bodies)
 
 
 def test_valid_edges_reach_the_prompt_limit_in_code_points_and_every_enum_value() -> None:
@@ -111,7 +111,7 @@ def test_noise_edges_hold_non_objects_the_empty_object_and_the_two_tricky_prompt
     assert {} in noise and [] in noise and None in noise and "" in noise
     prompts = [b.get("prompt") for b in noise if isinstance(b, dict)]
     assert "fox [[seedance-mock:bogus]]" in prompts and "fox \ud800" in prompts
-    assert {"BODY_OBJECT"} == STRATEGIES.oracle.rule_ids([])
+    assert {"BODY_OBJECT"} == STRATEGIES.oracle.broken_rules([])
 
 
 def test_the_emulator_answers_the_noise_edges_as_the_client_does() -> None:

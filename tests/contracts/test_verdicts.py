@@ -17,13 +17,19 @@ ORACLE = SpecOracle()
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)
 def test_the_spec_oracle_agrees_with_the_rule_table(row: object) -> None:
-    assert ORACLE.rule_ids(row.bad) == {row.rule}  # type: ignore[attr-defined]
-    assert ORACLE.rule_ids(row.good) == frozenset()  # type: ignore[attr-defined]
+    assert ORACLE.broken_rules(row.bad) == {row.rule}  # type: ignore[attr-defined]
+    assert ORACLE.broken_rules(row.good) == frozenset()  # type: ignore[attr-defined]
 
 
 def test_non_objects_break_only_body_object() -> None:
     for body in ([], "x", 5, None, [valid_body()]):
-        assert ORACLE.rule_ids(body) == {"BODY_OBJECT"}
+        assert ORACLE.broken_rules(body) == {"BODY_OBJECT"}
+
+
+def test_the_former_name_rule_ids_is_broken_rules() -> None:
+    # docs/contracts.md shows `oracle.rule_ids(body)`.
+    body = {**valid_body(), "duration": 16}
+    assert ORACLE.rule_ids(body) == ORACLE.broken_rules(body) == {"STD_DURATION_RANGE"}
 
 
 def test_reading_server_answers() -> None:
