@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from contracts import cli
+from contracts import cli, spec
 from contracts.catalogue import Catalogue
 from contracts.spec import locate_spec
 from tests.rule_table import ALL_MODELS, FAMILIES, ROWS
@@ -62,8 +63,15 @@ def test_sources_quotes_and_reasons(catalogue: Catalogue) -> None:
 def test_spec_location(tmp_path: Path) -> None:
     assert locate_spec() == REPO / "openapi.yaml"
     assert locate_spec(REPO / "openapi.yaml") == REPO / "openapi.yaml"
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"spec not found: .*missing\.yaml"):
         locate_spec(tmp_path / "missing.yaml")
+
+
+def test_the_spec_is_read_with_libyaml_when_it_is_there() -> None:
+    assert spec.SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    assert spec.SAFE_LOADER.__name__ == "CSafeLoader"  # this environment's PyYAML has libyaml
+    text = (REPO / "openapi.yaml").read_text("utf-8")
+    assert spec.load_spec(REPO / "openapi.yaml") == yaml.safe_load(text)  # the same document either way
 
 
 def test_cli_rules_json_and_table(capsys: pytest.CaptureFixture[str]) -> None:
