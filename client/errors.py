@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "STATUS_ERRORS", "APIConnectionError", "AuthenticationError", "NotFoundError", "RateLimitError",
     "ResultExpiredError", "SeedanceError", "ServerError", "TaskFailedError", "ValidationError", "WaitTimeout",
-    "error_from_response", "parse_retry_after",
+    "error_from_response", "parse_retry_after", "retry_after_of",
 ]
 
 _SNIPPET_CHARS = 300
@@ -170,6 +170,14 @@ def parse_retry_after(value: object) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
+def retry_after_of(headers: Mapping[str, str], data: object) -> float | None:
+    """Seconds the server asked to wait: the ``Retry-After`` header, else the envelope's ``data.retry_after``."""
+    seconds = parse_retry_after(_header(headers, "Retry-After"))
+    if seconds is None and isinstance(data, Mapping):
+        seconds = parse_retry_after(data.get("retry_after"))
+    return seconds
+
+
 def snippet(raw: bytes | str) -> str:
     """The start of a body, decoded leniently, for error messages."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
@@ -215,10 +223,7 @@ def error_from_envelope(status: int, envelope: object, raw: bytes | str,
         rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
         return ValidationError(message, violations=_violations_from(data), rules=rule_list, **common)
     if cls in (RateLimitError, ServerError):
-        retry_after = parse_retry_after(_header(headers, "Retry-After"))
-        if retry_after is None:
-            retry_after = parse_retry_after(data.get("retry_after"))
-        return cls(message, retry_after=retry_after, **common)  # type: ignore[call-arg]
+        return cls(message, retry_after=retry_after_of(headers, data), **common)  # type: ignore[call-arg]
     return cls(message, **common)
 
 

@@ -33,7 +33,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util import Retry
 
-from client.errors import APIConnectionError, SeedanceError, ValidationError, parse_retry_after, snippet
+from client.errors import APIConnectionError, SeedanceError, ValidationError, retry_after_of, snippet
 from client.validation import INVALID_JSON, Violation
 
 __all__ = ["DEFAULT_TIMEOUT", "Answer", "BodyCutShort", "RetryPolicy", "Timeout", "Transport", "is_connect_failure"]
@@ -179,9 +179,7 @@ class Transport:
 
     def _retry_delay(self, response: requests.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when the server asks for longer than we wait."""
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if retry_after is None:
-            retry_after = _body_retry_after(response)
+        retry_after = retry_after_of(response.headers, _envelope_data(response))
         if retry_after is None:
             return self.policy.backoff(attempt)
         return retry_after if retry_after <= self.policy.retry_after_max else None
@@ -204,13 +202,13 @@ def _read_body(response: requests.Response) -> None:
     response._content = b"".join(chunks)
 
 
-def _body_retry_after(response: requests.Response) -> float | None:
+def _envelope_data(response: requests.Response) -> object:
+    """The answer's ``data`` member, or None when the body is not a JSON envelope."""
     try:
         envelope = response.json()
     except ValueError:
         return None
-    data = envelope.get("data") if isinstance(envelope, dict) else None
-    return parse_retry_after(data.get("retry_after")) if isinstance(data, dict) else None
+    return envelope.get("data") if isinstance(envelope, dict) else None
 
 
 def _connection_error(method: str, url: str, exc: requests.exceptions.RequestException) -> SeedanceError:

@@ -22,7 +22,7 @@ from client import (
     ValidationError,
     WaitTimeout,
 )
-from client.errors import STATUS_ERRORS, error_class, error_from_response, parse_retry_after
+from client.errors import STATUS_ERRORS, error_class, error_from_response, parse_retry_after, retry_after_of
 from client.models import Task, TaskError
 
 BASE = "http://api.test"
@@ -88,6 +88,13 @@ def test_rate_limit_retry_after_header_wins_over_body() -> None:
     assert isinstance(error, RateLimitError) and error.retry_after == 2.0
     error = error_from_response(429, raw, {})
     assert isinstance(error, RateLimitError) and error.retry_after == 9.0
+
+
+def test_retry_after_of_reads_the_header_then_the_body() -> None:
+    assert retry_after_of({"retry-after": "2"}, {"retry_after": 9}) == 2.0  # any case of the header name
+    assert retry_after_of({"Retry-After": "soon"}, {"retry_after": 9}) == 9.0  # unreadable header: the body
+    assert retry_after_of({}, {"retry_after": "4"}) == 4.0
+    assert retry_after_of({}, None) is None and retry_after_of({}, ["retry_after"]) is None
 
 
 def test_parse_retry_after_forms() -> None:
