@@ -12,7 +12,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,7 +32,11 @@ from client.errors import (
 )
 from client.models import Task
 
-__all__ = ["EXIT_CODES", "main"]
+__all__ = ["EXIT_CODES", "main", "package_version"]
+
+DISTRIBUTION = "seedance-contract-kit"
+REQUIRED_TO_CREATE = ("model", "prompt", "duration")
+TICK_SECONDS = 0.2  # how often the live status line redraws its elapsed time while waiting between polls
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED, EXIT_AUTH = 0, 1, 2, 3, 4
 EXIT_FAILED, EXIT_TIMEOUT, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 5, 6, 7, 8, 130
@@ -46,6 +51,14 @@ EXIT_CODES: tuple[tuple[type[SeedanceError], int], ...] = (
     (ServerError, EXIT_UNAVAILABLE),
     (APIConnectionError, EXIT_UNAVAILABLE),
 )
+
+
+def package_version() -> str:
+    """The installed distribution's version ("0+unknown" in a checkout that was never installed)."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def _number(text: str) -> int | float:
@@ -78,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seedance", description="Create Seedance video tasks, wait for them, "
                                      "download the results.", epilog=(__doc__ or "").split("\n\n", 1)[-1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_global_options(parser)
     parser.set_defaults(timeout=60.0, retries=3)
     # Global options also work after the subcommand: the subparsers repeat them with SUPPRESS defaults,
@@ -91,9 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     waiting.add_argument("--poll-interval", type=float, default=2.0, help="first poll interval in s (2, grows)")
 
     create = commands.add_parser("create", parents=[common, waiting], help="create a video task")
-    create.add_argument("--model", help="model id, e.g. seedance2.0-std")
-    create.add_argument("--prompt", help="text prompt")
-    create.add_argument("--duration", type=_number, help="length in seconds")
+    # Required unless --no-validate (which sends whatever is given, to see what the server says).
+    create.add_argument("--model", help="model id, e.g. seedance2.0-std (required)")
+    create.add_argument("--prompt", help="text prompt (required)")
+    create.add_argument("--duration", type=_number, help="length in seconds (required)")
     create.add_argument("--ratio", help="aspect ratio, e.g. 16:9")
     create.add_argument("--resolution", help="480p, 720p or 1080p (SP / Mini routes)")
     create.add_argument("--orientation", help="landscape or portrait")
@@ -123,30 +138,62 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Display:
-    """Progress on stderr: a live line on a terminal, plain lines when stderr is a file or pipe."""
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors argparse cannot see: exit 2 with the usage line, as argparse does (`parser.error`)."""
+    if args.command == "create" and not args.no_validate:
+        missing = [f"--{name}" for name in REQUIRED_TO_CREATE if getattr(args, name) is None]
+        if missing:
+            parser.error(f"create: the following arguments are required: {', '.join(missing)}")
+    for name in ("task_id", "target"):
+        if getattr(args, name, None) == "":
+            parser.error(f"{args.command}: {name.upper()} must not be empty")
 
-    def __init__(self, stream: TextIO) -> None:
+
+class _Display:
+    """Progress on stderr: a live line on a terminal, plain lines when stderr is a file or pipe.
+
+    On a terminal the task line's elapsed time keeps ticking between polls: the client sleeps through
+    `sleep`, which redraws the line every `TICK_SECONDS`. `clock` and `sleep` are injectable for tests.
+    """
+
+    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.stream = stream
         self.live = stream.isatty()
-        self.started = time.monotonic()
-        self._last_status: str | None = None
-        self._dirty = False
+        self._clock = clock
+        self._sleep = sleep
+        self.started = clock()
+        self._last_task: Task | None = None
+        self._dirty = False  # a live line is on screen and not ended yet
+        self._ticking = False  # that line is the task line (not download progress)
 
     def task(self, task: Task) -> None:
         """Show a task snapshot with the time elapsed since the command started."""
-        elapsed = time.monotonic() - self.started
+        elapsed = self._clock() - self.started
         if self.live:
             self._line(f"{task.task_id}  {task.status:<10}  {elapsed:6.1f} s")
-        elif task.status != self._last_status:
+            self._ticking = True
+        elif self._last_task is None or task.status != self._last_task.status:
             self.stream.write(f"{task.task_id} {task.status} ({elapsed:.1f} s)\n")
             self.stream.flush()
-        self._last_status = task.status
+        self._last_task = task
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds`; on a terminal, redraw the task line every `TICK_SECONDS` so its time moves."""
+        last = self._last_task
+        if not (self._ticking and last is not None):
+            self._sleep(seconds)
+            return
+        deadline = self._clock() + seconds
+        while (remaining := deadline - self._clock()) > 0:
+            self._sleep(min(TICK_SECONDS, remaining))
+            self.task(last)
 
     def progress(self, done: int, total: int | None) -> None:
         """Show download progress (live line only: a log file does not need every chunk)."""
         if not self.live:
             return
+        self._ticking = False
         if total:
             self._line(f"downloading {_size(done)} / {_size(total)}  {100 * done // total:3d}%")
         else:
@@ -158,6 +205,7 @@ class _Display:
             self.stream.write("\n")
             self.stream.flush()
             self._dirty = False
+        self._ticking = False
 
     def _line(self, text: str) -> None:
         self.stream.write("\r\x1b[K" + text)
@@ -264,13 +312,16 @@ def _report(error: SeedanceError, args: argparse.Namespace, out: TextIO, err: Te
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``seedance`` command; return its exit code (see the module docstring)."""
     out, err = sys.stdout, sys.stderr
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2)
+        args = parser.parse_args(argv)
+        _check_usage(parser, args)
+    except SystemExit as exc:  # --help or --version (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     display = _Display(err)
     try:
-        with SeedanceClient(args.api_key, args.base_url, timeout=args.timeout, max_retries=args.retries) as api:
+        with SeedanceClient(args.api_key, args.base_url, timeout=args.timeout, max_retries=args.retries,
+                            sleep=display.sleep) as api:
             return _run(args, api, out, display)
     except SeedanceError as error:
         display.end_line()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,8 @@ from typing import Any
 import pytest
 import responses
 
-from client.cli import main
+from client.cli import TICK_SECONDS, _Display, main
+from client.models import Task
 
 STD = "seedance2.0-std"
 COMPLETE = "X-Seedance-Mock: complete"
@@ -30,6 +33,11 @@ def mock_env(seedance_mock_inprocess: Any, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("SEEDANCE_API_KEY", seedance_mock_inprocess.token)
     monkeypatch.setenv("SEEDANCE_BASE_URL", seedance_mock_inprocess.url)
     yield seedance_mock_inprocess
+
+
+QUERY_URL = "http://api.test/api/open-api/v1/videos/vid_1"
+TASK_DATA = {"task_id": "vid_1", "status": "completed", "model": STD, "created_at": 1,
+             "result": {"video_url": "http://api.test/v.mp4", "expires_at": 2}}
 
 
 def create_args(*extra: str) -> list[str]:
@@ -189,10 +197,93 @@ def test_rate_limit_and_connection_exit_8(capsys: pytest.CaptureFixture[str]) ->
                  "--retries", "0", "status", "vid_1"]) == 8
 
 
-@pytest.mark.parametrize("argv", [[], ["create", "--duration", "five"], ["nope"], ["status"],
-                                  ["create", "--header", "nocolon"]])
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("argv", "said"), [
+    ([], "the following arguments are required: COMMAND"),
+    (["create", "--duration", "five"], "not a number: 'five'"),
+    (["nope"], "invalid choice: 'nope'"),
+    (["status"], "the following arguments are required: task_id"),
+    (["create", "--header", "nocolon"], "expected 'Name: value'"),
+    (["create"], "the following arguments are required: --model, --prompt, --duration"),
+    (["create", "--model", STD, "--duration", "5"], "the following arguments are required: --prompt"),
+    (["create", "--model", STD, "--prompt", "p"], "the following arguments are required: --duration"),
+    (["status", ""], "TASK_ID must not be empty"),
+    (["wait", ""], "TASK_ID must not be empty"),
+    (["download", ""], "TARGET must not be empty"),
+])
+def test_usage_errors_exit_2_with_the_usage_line(argv: list[str], said: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: seedance") and said in err
+
+
+def test_no_validate_sends_a_body_without_the_required_fields(mock_env: Any,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, payload = run_json(capsys, ["create", "--no-validate", "--prompt", "p", "--duration", "5"])
+    assert code == 3 and payload["error"]["status"] == 400  # the server judged it: nothing stopped it here
+
+
+def test_version_is_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"seedance {importlib.metadata.version('seedance-contract-kit')}"
+
+
+class FakeTime:
+    """A clock that moves only when slept on, recording every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+QUEUED = Task("vid_1", "queued", STD, 1)
+
+
+def test_the_live_line_ticks_while_waiting_between_polls() -> None:
+    fake, tty = FakeTime(), TTY()
+    display = _Display(tty, clock=fake.clock, sleep=fake.sleep)
+    display.task(QUEUED)
+    display.sleep(1.0)
+    shown = re.findall(r"\r\x1b\[Kvid_1  queued\s+(\d+\.\d) s", tty.getvalue())
+    assert shown == ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]
+    assert fake.sleeps == pytest.approx([TICK_SECONDS] * 5) and fake.now == pytest.approx(101.0)
+
+
+def test_no_ticking_when_stderr_is_not_a_terminal_or_no_task_is_shown() -> None:
+    fake, plain = FakeTime(), io.StringIO()
+    display = _Display(plain, clock=fake.clock, sleep=fake.sleep)
+    display.task(QUEUED)
+    display.sleep(1.0)
+    assert plain.getvalue() == "vid_1 queued (0.0 s)\n" and fake.sleeps == [1.0]
+    fake, tty = FakeTime(), TTY()
+    display = _Display(tty, clock=fake.clock, sleep=fake.sleep)
+    display.sleep(0.5)  # e.g. a retry before any task line: one plain sleep, nothing drawn
+    display.task(QUEUED)
+    display.end_line()
+    display.sleep(0.5)  # the line is finished: nothing to redraw
+    assert fake.sleeps == [0.5, 0.5] and tty.getvalue().count("\r") == 1
+
+
+def test_the_command_ticks_between_real_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    tty = TTY()
+    monkeypatch.setattr("sys.stderr", tty)
+    processing = {**TASK_DATA, "status": "processing"}
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.GET, QUERY_URL, json={"code": "20000", "msg": "ok", "data": processing})
+        mocked.add(responses.GET, QUERY_URL, json={"code": "20000", "msg": "ok", "data": TASK_DATA})
+        assert main(["--api-key", "k", "--base-url", "http://api.test", "wait", "vid_1",
+                     "--poll-interval", "0.5"]) == 0
+    lines = re.findall(r"vid_1  (\w+)\s+(\d+\.\d) s", tty.getvalue())
+    ticks = [t for status, t in lines if status == "processing"]
+    assert len(ticks) >= 3 and len(set(ticks)) >= 3  # drawn at the poll, then redrawn with a moving time
+    assert lines[-1][0] == "completed"
 
 
 def test_help_exits_0_and_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
