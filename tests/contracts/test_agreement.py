@@ -18,6 +18,7 @@ IN_PROCESS_EXAMPLES = 12  # per rule id, + valid bodies + noise: ~800 cases, ~8 
 LIVE_EXAMPLES = 4
 
 
+@pytest.mark.slow
 def test_client_and_emulator_agree_in_process_on_every_rule(body_strategies: BodyStrategies) -> None:
     server = WsgiServer(create_app(EMULATOR))
     report = run_agreement(client_rules, server, body_strategies, examples=IN_PROCESS_EXAMPLES, seed=1)
@@ -27,6 +28,7 @@ def test_client_and_emulator_agree_in_process_on_every_rule(body_strategies: Bod
     assert len(report.exercised.keys() & set(body_strategies.breakable_rules)) == 64
 
 
+@pytest.mark.slow
 def test_client_and_live_emulator_agree(body_strategies: BodyStrategies) -> None:
     with EmbeddedServer(EMULATOR) as server:
         report = run_agreement(client_rules, HttpServer(server.url, "sk_test"), body_strategies,
@@ -35,6 +37,7 @@ def test_client_and_live_emulator_agree(body_strategies: BodyStrategies) -> None
     assert all(report.exercised[r] for r in body_strategies.breakable_rules)
 
 
+@pytest.mark.slow
 def test_a_client_with_a_moved_boundary_is_caught(body_strategies: BodyStrategies) -> None:
     prop = AgreementProperty(std_max_16, WsgiServer(create_app(EMULATOR)), body_strategies.oracle)
 

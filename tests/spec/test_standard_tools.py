@@ -26,6 +26,8 @@ REDOCLY = "@redocly/cli@2.77.0"
 NPX = shutil.which("npx")
 needs_npx = pytest.mark.skipif(NPX is None, reason="npx (node) is not installed")
 GENERATED = "seedance_generated"
+# Code generation and npx linters take seconds each: the quick loop (`-m "not slow"`) skips them, CI runs them.
+pytestmark = pytest.mark.slow
 
 
 def _run(command: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
