@@ -100,7 +100,7 @@ def test_create_sends_bearer_json_and_returns_task(api: SeedanceClient, mocked: 
 def test_get_task_quotes_the_id(api: SeedanceClient, mocked: responses.RequestsMock) -> None:
     mocked.add(responses.GET, BASE + "/api/open-api/v1/videos/a%2Fb", json=snapshot("queued"))
     api.get_task("a/b")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="task_id must be a non-empty string"):
         api.get_task("")
 
 
@@ -205,8 +205,9 @@ def test_download_expired_raises_result_expired(api: SeedanceClient, mocked: res
 def test_download_404_raises_not_found(api: SeedanceClient, mocked: responses.RequestsMock,
                                        tmp_path: Path) -> None:
     mocked.add(responses.GET, VIDEO_URL, status=404, body="gone")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="unexpected non-JSON answer: 'gone'") as info:
         api.download(VIDEO_URL, tmp_path / "x.mp4")
+    assert info.value.status == 404
 
 
 def serve_once(raw: bytes) -> tuple[str, threading.Thread]:
@@ -267,7 +268,7 @@ def test_generate_creates_waits_and_downloads(api: SeedanceClient, mocked: respo
 def test_generate_propagates_failure(api: SeedanceClient, mocked: responses.RequestsMock, tmp_path: Path) -> None:
     mocked.add(responses.POST, CREATE, json=snapshot("queued"))
     mocked.add(responses.GET, QUERY, json=snapshot("failed"))
-    with pytest.raises(TaskFailedError):
+    with pytest.raises(TaskFailedError, match=r"^task vid_1 failed: "):
         api.generate(model=STD, prompt="a fox", duration=5, output=tmp_path / "fox.mp4", poll_interval=0)
     assert list(tmp_path.iterdir()) == []
 

@@ -149,10 +149,12 @@ def test_not_found_and_other_tokens_tasks(api: SeedanceClient, emulator: Any) ->
         api.get_task("vid_does_not_exist")
     assert info.value.status == 404 and info.value.error_id == "TASK_NOT_FOUND"
     task = api.create_video(model=STD, prompt="mine", duration=5)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as info:
         SeedanceClient(emulator.other_token, emulator.url).get_task(task.task_id)
-    with pytest.raises(AuthenticationError):
+    assert info.value.status == 404 and info.value.error_id == "TASK_NOT_FOUND"  # another key's: not found
+    with pytest.raises(AuthenticationError) as refused:
         SeedanceClient("sk_unknown_key", emulator.url).get_task(task.task_id)
+    assert refused.value.status == 401
 
 
 def test_task_failed_error(api: SeedanceClient, emulator: Any) -> None:
@@ -231,7 +233,7 @@ def test_get_503_then_success(api: SeedanceClient, emulator: Any, sleeps: Sleeps
 
 def test_dropped_create_is_a_connection_error_and_not_retried(api: SeedanceClient, emulator: Any) -> None:
     emulator.control.inject_fault("drop", count=5, operation="create")
-    with pytest.raises(APIConnectionError):
+    with pytest.raises(APIConnectionError, match=r"^POST \S+/seedance/videos: "):
         api.create_video(model=STD, prompt="x", duration=5)
     assert len(creates(emulator)) == 1
 

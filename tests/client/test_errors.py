@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterator
 
@@ -152,16 +153,17 @@ def test_error_code_inside_a_200_maps_through_the_table(mocked: responses.Reques
         SeedanceClient("sk_test", BASE).get_task("vid_1")
 
 
-@pytest.mark.parametrize("body", [
-    {"code": "99", "msg": "?", "data": {}},
-    {"code": True, "msg": "ok", "data": {}},
-    {"code": "20000", "msg": "ok"},
-    {"code": "20000", "msg": "ok", "data": {"status": "queued"}},
-    [1, 2],
+@pytest.mark.parametrize(("body", "said"), [
+    ({"code": "99", "msg": "?", "data": {}}, "unexpected envelope code '99'"),
+    ({"code": True, "msg": "ok", "data": {}}, "unexpected envelope code True"),
+    ({"code": "20000", "msg": "ok"}, "answer has no data object"),
+    ({"code": "20000", "msg": "ok", "data": {"status": "queued"}}, "malformed task in answer: data lacks a task_id"),
+    ([1, 2], "answer is not a JSON object"),
 ])
-def test_malformed_success_answers_give_server_error(mocked: responses.RequestsMock, body: object) -> None:
+def test_malformed_success_answers_give_server_error(mocked: responses.RequestsMock, body: object,
+                                                     said: str) -> None:
     mocked.add(responses.GET, QUERY, json=body)
-    with pytest.raises(ServerError):
+    with pytest.raises(ServerError, match=re.escape(said)):
         SeedanceClient("sk_test", BASE).get_task("vid_1")
 
 
