@@ -179,6 +179,15 @@ def verdict_from_response(status: int, payload: Any) -> Verdict:
     return Verdict(ids, status, str(error) if error is not None else None)
 
 
+def verdict_from_answer(status: int, raw: bytes) -> Verdict:
+    """Read a server answer from its status and raw body (a body that is not JSON is kept as no payload)."""
+    try:
+        payload = json.loads(raw)
+    except ValueError:  # includes a body that is not UTF-8
+        payload = None
+    return verdict_from_response(status, payload)
+
+
 class HttpServer:
     """A server judged over HTTP: POSTs the body to `<base_url>/api/open-api/v1/seedance/videos`."""
 
@@ -195,11 +204,7 @@ class HttpServer:
         response = self.session.post(
             self.url, data=json.dumps(body).encode("utf-8"), timeout=self.timeout,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        return verdict_from_response(response.status_code, payload)
+        return verdict_from_answer(response.status_code, response.content)
 
     __call__ = verdict
 
@@ -220,10 +225,6 @@ class WsgiServer:
         response = self._client.post(
             CREATE_PATH, data=json.dumps(body).encode("utf-8"),
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
-        try:
-            payload = json.loads(response.get_data())
-        except ValueError:
-            payload = None
-        return verdict_from_response(response.status_code, payload)
+        return verdict_from_answer(response.status_code, response.get_data())
 
     __call__ = verdict

@@ -6,7 +6,15 @@ import pytest
 
 from client.validation import validate_body
 from contracts.agreement import compare, is_directive_answer
-from contracts.verdicts import HttpServer, SpecOracle, Verdict, WsgiServer, client_verdict, verdict_from_response
+from contracts.verdicts import (
+    HttpServer,
+    SpecOracle,
+    Verdict,
+    WsgiServer,
+    client_verdict,
+    verdict_from_answer,
+    verdict_from_response,
+)
 from mockserver import create_app
 from mockserver.server import EmbeddedServer
 from tests.contracts.helpers import EMULATOR
@@ -30,6 +38,13 @@ def test_the_former_name_rule_ids_is_broken_rules() -> None:
     # docs/contracts.md shows `oracle.rule_ids(body)`.
     body = {**valid_body(), "duration": 16}
     assert ORACLE.rule_ids(body) == ORACLE.broken_rules(body) == {"STD_DURATION_RANGE"}
+
+
+def test_reading_raw_answers() -> None:
+    rejected = verdict_from_answer(400, b'{"data": {"error": "VALIDATION_FAILED", "rules": ["A"]}}')
+    assert rejected == Verdict(frozenset({"A"}), 400, "VALIDATION_FAILED")
+    for raw in (b"<html>bad gateway</html>", b"\xff\xfe\x00", b""):  # not JSON, not UTF-8, empty
+        assert verdict_from_answer(502, raw) == Verdict(frozenset(), 502, None)
 
 
 def test_reading_server_answers() -> None:
