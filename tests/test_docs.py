@@ -162,3 +162,11 @@ def test_shell_examples_run(example: tuple[Path, int, str], live: EmbeddedServer
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+
+
+def test_measured_figures_have_one_source() -> None:
+    """docs/performance.md shows the bench's own output, unchanged."""
+    page = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
+    begin, end = "<!-- begin bench/results/server.md -->\n", "<!-- end bench/results/server.md -->"
+    shown = page.split(begin, 1)[1].split(end)[0]
+    assert shown.strip() == (REPO / "bench" / "results" / "server.md").read_text(encoding="utf-8").strip()
