@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -71,6 +72,13 @@ def _id(example: tuple[Path, int, str]) -> str:
     return f"{example[0].relative_to(REPO)}:{example[1]}"
 
 
+def params(examples: list[tuple[Path, int, str]], heavy: bool = False) -> list[Any]:
+    """The examples as test parameters; the ones that run pytest or a contract check are `slow` (CI runs them,
+    the quick loop does not)."""
+    return [pytest.param(e, id=_id(e), marks=[pytest.mark.slow] if heavy or "seedance-contracts" in e[2] else [])
+            for e in examples]
+
+
 @pytest.fixture(scope="module")
 def live() -> Iterator[EmbeddedServer]:
     """The emulator the examples talk to (default configuration, as a user starts it)."""
@@ -113,7 +121,7 @@ def test_the_docs_show_examples_of_every_kind() -> None:
     assert len(example_ids("sh", tested=False)) >= 6
 
 
-@pytest.mark.parametrize("example", example_ids("python", tested=True), ids=_id)
+@pytest.mark.parametrize("example", params(example_ids("python", tested=True), heavy=True))
 def test_example_test_files_pass(example: tuple[Path, int, str], pytester: pytest.Pytester) -> None:
     _, line, code = example
     pytester.makepyfile(**{f"test_example_{line}": code})
@@ -123,7 +131,7 @@ def test_example_test_files_pass(example: tuple[Path, int, str], pytester: pytes
     result.assert_outcomes(passed=len(re.findall(r"^def test_", code, flags=re.M)))
 
 
-@pytest.mark.parametrize("example", example_ids("python", tested=False), ids=_id)
+@pytest.mark.parametrize("example", params(example_ids("python", tested=False)))
 def test_python_examples_run(example: tuple[Path, int, str], live: EmbeddedServer, environment: dict[str, str],
                              tmp_path: Path, redis_server: str) -> None:
     code = localise(example[2], live.url, redis_server.split("//")[1].rsplit("/", 1)[0], tmp_path)
@@ -136,7 +144,7 @@ def _starts_emulator(code: str) -> bool:
     return code.lstrip().startswith("seedance-mock")
 
 
-@pytest.mark.parametrize("example", example_ids("sh", tested=False), ids=_id)
+@pytest.mark.parametrize("example", params(example_ids("sh", tested=False)))
 def test_shell_examples_run(example: tuple[Path, int, str], live: EmbeddedServer, environment: dict[str, str],
                             tmp_path: Path, redis_server: str) -> None:
     code = localise(example[2], live.url, redis_server.split("//")[1].rsplit("/", 1)[0], tmp_path)

@@ -109,6 +109,7 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(args: list[str], tmp_pa
         stop(emulator)
 
 
+@pytest.mark.slow  # starts an emulator process and waits for its console output
 def test_quiet_silences_the_request_line_and_json_format() -> None:
     quiet_args, json_args = ["--server", "waitress", "--quiet"], ["--server", "waitress", "--log-format", "json"]
     with running(quiet_args) as quiet, running(json_args) as loud:
@@ -125,6 +126,7 @@ def test_quiet_silences_the_request_line_and_json_format() -> None:
     assert created["status"] == 200 and created["method"] == "POST" and created["task_id"].startswith("vid_")
 
 
+@pytest.mark.slow  # starts an emulator process and waits for its console output
 @pytest.mark.parametrize("server", ["waitress", "granian"])
 def test_the_default_text_line_says_what_happened(server: str) -> None:
     # The lines are buffered and reach the console within FLUSH_SECONDS (0.1 s).
@@ -138,6 +140,7 @@ def test_the_default_text_line_says_what_happened(server: str) -> None:
     assert " 400 " in line and "PROMPT_NOT_BLANK" in line and "tok=sk_" in line and "ms" in line
 
 
+@pytest.mark.slow  # starts an emulator process and waits for its console output
 def test_cors_preflight_and_headers_but_never_on_the_control_api() -> None:
     origin = "http://localhost:3000"
     with running(["--server", "waitress", "--quiet", "--cors", origin]) as emu:
