@@ -121,9 +121,8 @@ def test_usage_names_each_routes_billing_unit() -> None:
 def test_a_checkout_runs_its_own_spec_not_an_installed_copy() -> None:
     from pathlib import Path
 
-    from mockserver.spec.loader import spec_path
-
     import mockserver
+    from mockserver.spec.loader import spec_path
 
     repo = Path(__file__).resolve().parents[2]
     repo_spec = repo / "openapi.yaml"
