@@ -113,6 +113,12 @@ def _owner(token: str | None) -> str | None:
     return None if not token else fingerprint(token)
 
 
+def owner_filter(text: str | None) -> str | None:
+    """A token filter as typed (a raw token, or a fingerprint as the journal shows it) as the fingerprint
+    the store keys on; None when empty."""
+    return text if text and "~" in text else _owner(text)
+
+
 def _arg_int(name: str, default: int, high: int) -> int:
     raw = request.args.get(name, "")
     if not raw:
@@ -179,7 +185,7 @@ def tasks() -> Response:
     backend = state().backend
     limit = _arg_int("limit", 100, 1000)
     token = request.args.get("token") or None
-    owner = token if token and "~" in token else _owner(token)
+    owner = owner_filter(token)
     status, model = request.args.get("status"), request.args.get("model")
     now = backend.now()
     found = [
@@ -281,7 +287,7 @@ def _journal_filter() -> Callable[[dict[str, Any]], bool] | None:
     status, rule, token = request.args.get("status"), request.args.get("rule"), request.args.get("token")
     if not (status or rule or token):
         return None
-    owner = token if token and "~" in token else _owner(token)
+    owner = owner_filter(token)
 
     def match(entry: dict[str, Any]) -> bool:
         if status and not (str(entry.get("status")) == status or (len(status) == 3 and status.endswith("xx")
@@ -318,7 +324,7 @@ def journal_har() -> Response:
 def usage() -> Response:
     """What the stored tasks would have been billed: tasks and seconds by token, model and resolution."""
     token = request.args.get("token") or None
-    owner = token if token and "~" in token else _owner(token)
+    owner = owner_filter(token)
     st = state()
     billing: dict[str, str] = st.extra.get("billing", {})
     rows = st.backend.usage(owner)

@@ -23,8 +23,7 @@ from mockserver.media.urls import result_url
 from mockserver.spec.loader import load_spec
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import FAIL_AT, FAULT_KINDS, OPERATIONS
-from mockserver.state.tasks import fingerprint
-from mockserver.web.control_views import CONTROL_TOKEN_COOKIE, guard, task_timeline
+from mockserver.web.control_views import CONTROL_TOKEN_COOKIE, guard, owner_filter, task_timeline
 from mockserver.web.dashboard import present
 from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.shared import host_url, ok, state
@@ -97,34 +96,9 @@ def _page(template: str, active: str, **values: Any) -> str:
     )
 
 
-@dashboard.app_template_filter("timeline")
-def _timeline_filter(task: dict[str, Any], now: float) -> dict[str, Any]:
-    return present.timeline(task, now)
-
-
-@dashboard.app_template_filter("clock_text")
-def _clock_filter(seconds: float) -> str:
-    return present.clock_text(seconds)
-
-
-@dashboard.app_template_filter("span")
-def _span_filter(seconds: float) -> str:
-    return present.span(seconds)
-
-
-@dashboard.app_template_filter("num")
-def _num_filter(value: float) -> str:
-    return present.num(value)
-
-
-@dashboard.app_template_filter("full_time")
-def _full_time_filter(seconds: float) -> str:
-    return present.full_time(seconds)
-
-
-def owner_of(text: str) -> str | None:
-    """A token filter as typed (raw token or fingerprint) as the fingerprint the store keys on."""
-    return None if not text else text if "~" in text else fingerprint(text)
+# The templates' formatting filters are present's own functions, registered under their names.
+for _format in (present.timeline, present.clock_text, present.span, present.num, present.full_time):
+    dashboard.add_app_template_filter(_format, _format.__name__)
 
 
 def _filters(*names: str) -> dict[str, str]:
@@ -140,7 +114,7 @@ def tasks_page() -> str:
     status, model = filters["status"], filters["model"]
     found = [
         task_timeline(t) for t in backend.recent_tasks(5000 if status or model else TASKS_SHOWN,
-                                                        owner_of(filters["owner"]))
+                                                        owner_filter(filters["owner"]))
         if (not status or t.status_at(now) == status) and (not model or t.model == model)
     ][:TASKS_SHOWN]
     return _page("tasks.html", "tasks", filters=filters, statuses=STATUSES, models=_models(), tasks=found,
@@ -170,7 +144,7 @@ def journal_page() -> str:
 
 
 def _journal_match(filters: dict[str, str]) -> Any:
-    status, rule, owner = filters["status"], filters["rule"], owner_of(filters["owner"])
+    status, rule, owner = filters["status"], filters["rule"], owner_filter(filters["owner"])
     if not (status or rule or owner):
         return None
 
