@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry
@@ -68,7 +69,7 @@ class JournalWriter:
         """Before a read: write ours, then give every other instance time to write theirs."""
         self.flush()
         if self.batched:
-            threading.Event().wait(READ_DELAY)
+            time.sleep(READ_DELAY)
 
     def drop_pending(self) -> None:
         """Forget queued entries (a reset or a journal clear happened after them)."""

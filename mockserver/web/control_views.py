@@ -72,10 +72,10 @@ def _cross_site(environ: dict[str, Any]) -> bool:
 def _body() -> dict[str, Any]:
     """A JSON object body; an empty body counts as {}."""
     try:
-        raw = read_raw_body(request.environ, int(current_app.config["MAX_CONTENT_LENGTH"]))
+        empty = not read_raw_body(request.environ, int(current_app.config["MAX_CONTENT_LENGTH"]))
     except RequestEntityTooLarge:
-        raw = b"too large"  # read_json_body answers 413
-    if not raw and request.mimetype != "application/json":
+        empty = False  # read_json_body answers it: 413
+    if empty and request.mimetype != "application/json":
         return {}
     body = read_json_body()
     if not isinstance(body, dict):
