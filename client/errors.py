@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -21,11 +22,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STATUS_ERRORS", "APIConnectionError", "AuthenticationError", "NotFoundError", "RateLimitError",
-    "ResultExpiredError", "SeedanceError", "ServerError", "TaskFailedError", "ValidationError", "WaitTimeout",
-    "error_from_response", "parse_retry_after", "retry_after_of",
+    "MAX_JSON_DEPTH", "JSONTooDeep", "ProtocolError", "ResultExpiredError", "SeedanceError", "ServerError", "TaskFailedError", "ValidationError", "WaitTimeout",
+    "error_from_response", "load_json", "parse_retry_after", "retry_after_of",
 ]
 
 _SNIPPET_CHARS = 300
+MAX_JSON_DEPTH = 64  # the API's answers nest 4 levels; Python's parser dies near 1,000 with RecursionError
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class SeedanceError(Exception):
@@ -100,6 +103,10 @@ class ServerError(SeedanceError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class ProtocolError(ServerError):
+    """The answer breaks what any answer of this API can be: too large, nested too deep, too long a video."""
 
 
 class APIConnectionError(SeedanceError):
@@ -227,10 +234,29 @@ def error_from_envelope(status: int, envelope: object, raw: bytes | str,
     return cls(message, **common)
 
 
+class JSONTooDeep(ValueError):
+    """A JSON text nests arrays and objects deeper than ``MAX_JSON_DEPTH``."""
+
+
+def load_json(raw: bytes) -> object:
+    """``json.loads`` with the nesting bounded (``JSONTooDeep``, never a ``RecursionError``)."""
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        depth = 0
+        for token in _JSON_TOKENS.finditer(raw):
+            bracket = token.group()
+            if bracket in (b"[", b"{"):
+                depth += 1
+                if depth > MAX_JSON_DEPTH:
+                    raise JSONTooDeep(f"more than {MAX_JSON_DEPTH} levels")
+            elif bracket in (b"]", b"}"):
+                depth -= 1
+    return json.loads(raw.decode("utf-8"))
+
+
 def error_from_response(status: int, raw: bytes, headers: Mapping[str, str] | None = None) -> SeedanceError:
     """Build the typed error for a non-2xx answer from its status, raw body and headers."""
     try:
-        envelope: object = json.loads(raw.decode("utf-8")) if raw else None
+        envelope: object = load_json(raw) if raw else None
     except (UnicodeDecodeError, ValueError):
         envelope = None
     return error_from_envelope(status, envelope, raw, headers)

@@ -240,7 +240,7 @@ def test_partial_download_never_leaves_or_clobbers_the_target(fake_time: FakeTim
         raw = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % 2000 + VIDEO[:700]
     url, thread = serve_once(raw)
     with pytest.raises(APIConnectionError, match="cut short"):
-        api.download(url, target)
+        api.download(url, target, overwrite=True)
     thread.join(5)
     assert target.read_bytes() == b"previous good file"
     assert [p.name for p in tmp_path.iterdir()] == ["fox.mp4"]
