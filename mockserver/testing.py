@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 import responses
@@ -14,6 +15,9 @@ from mockserver.control_client import ControlClient
 from mockserver.server import EmbeddedServer
 from mockserver.web.middleware import ConnectionDropped
 from mockserver.web.shared import EXTENSION, MockState
+
+if TYPE_CHECKING:
+    import httpx
 
 TEST_TOKEN = "sk_test"
 OTHER_TOKEN = "sk_test_other"
@@ -44,6 +48,18 @@ class SeedanceMock:
         """Reset the emulator (the fixtures do it before each test)."""
         state: MockState = self.app.extensions[EXTENSION]
         state.reset()
+
+    def httpx_transport(self) -> httpx.BaseTransport:
+        """An httpx transport into this emulator's app, no socket: `httpx.Client(transport=...)` (needs httpx)."""
+        from mockserver.inprocess_httpx import InProcessTransport
+
+        return InProcessTransport(self.app)
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """The same for `httpx.AsyncClient(transport=...)`; the app runs in a worker thread, never on the loop."""
+        from mockserver.inprocess_httpx import AsyncInProcessTransport
+
+        return AsyncInProcessTransport(self.app)
 
 
 def control_token(app: Flask) -> str | None:

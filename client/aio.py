@@ -1,0 +1,261 @@
+"""``AsyncSeedanceClient``: ``SeedanceClient``'s methods as coroutines, on ``httpx.AsyncClient``.
+
+Every decision is ``client.core``'s (shared with the sync client); this module only sends, reads and sleeps.
+The total deadline of a request is one ``anyio.fail_after`` around connect, send and the whole answer.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+
+from client.core import (
+    DEFAULT_TIMEOUT,
+    MAX_JSON_BYTES,
+    Answer,
+    ClientCore,
+    Deadline,
+    Failure,
+    Request,
+    Retrying,
+    RetryPolicy,
+    Timeout,
+    WaitSchedule,
+)
+from client.errors import APIConnectionError, error_from_response
+from client.files import PartFile, ProgressCallback, announced_length
+from client.models import Task
+
+__all__ = ["DEFAULT_LIMITS", "AsyncSeedanceClient", "failure_of"]
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+"""At most 20 connections to the API at once, however many coroutines wait on one client."""
+
+
+def failure_of(exc: Exception) -> Failure:
+    """Classify an httpx exception (see ``client.core.Failure``)."""
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return Failure("invalid_url", str(exc))
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Failure("connect", "connect timed out")
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        what = ("connection refused" if "refused" in text or "errno 111" in text
+                else "name resolution failed" if "name" in text else "connection failed")
+        return Failure("connect", what)
+    if isinstance(exc, httpx.TimeoutException):
+        return Failure("timeout", f"read timed out ({exc})")
+    return Failure("reset", f"connection failed ({exc or type(exc).__name__})")
+
+
+class AsyncSeedanceClient:
+    """The async twin of ``SeedanceClient``: the same arguments, methods (as coroutines), errors and retries.
+
+    ``transport`` is any ``httpx.AsyncBaseTransport`` (e.g. ``seedance_mock_inprocess.async_transport()``);
+    ``http_client`` an ``httpx.AsyncClient`` of your own (then ``limits`` and ``transport`` are its business).
+    ``sleep`` (a coroutine function) and ``clock`` exist so tests can run waits without real time passing.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        validate: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._core = ClientCore(api_key, base_url, validate, timeout, retry_policy or RetryPolicy(max_retries))
+        # Redirects are not followed (as with requests' streamed downloads of the sync client's own session,
+        # a redirect would hand the answer to a host we did not choose); the deadline is ours, not httpx's.
+        self._http = http_client or httpx.AsyncClient(transport=transport, limits=limits, timeout=None)
+        self._sleep = sleep
+        self._clock = clock
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key sent as a bearer token."""
+        return self._core.api_key
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL."""
+        return self._core.origin
+
+    @property
+    def validate(self) -> bool:
+        """Whether ``create_video`` checks bodies before sending them."""
+        return self._core.validate
+
+    async def __aenter__(self) -> AsyncSeedanceClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release pooled connections."""
+        await self._http.aclose()
+
+    async def create_video(
+        self,
+        *,
+        model: str | None = None,
+        prompt: str | None = None,
+        duration: int | None = None,
+        ratio: str | None = None,
+        resolution: str | None = None,
+        orientation: str | None = None,
+        images: Sequence[str] | None = None,
+        first_image: str | None = None,
+        last_image: str | None = None,
+        reference_videos: Sequence[str] | None = None,
+        reference_audios: Sequence[str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        validate: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Task:
+        """Create a video task and return its first snapshot (see ``SeedanceClient.create_video``)."""
+        fields = {"model": model, "prompt": prompt, "duration": duration, "ratio": ratio, "resolution": resolution,
+                  "orientation": orientation, "images": images, "first_image": first_image,
+                  "last_image": last_image, "reference_videos": reference_videos,
+                  "reference_audios": reference_audios}
+        request = self._core.create_request(fields, extra, validate, headers)
+        return self._core.task_from(await self._exchange(request))
+
+    async def get_task(self, task_id: str, *, headers: Mapping[str, str] | None = None) -> Task:
+        """Fetch a fresh snapshot of a task (``NotFoundError`` if unknown or another key's)."""
+        return self._core.task_from(await self._exchange(self._core.task_request(task_id, headers)))
+
+    async def wait(
+        self,
+        task_or_id: Task | str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        on_update: Callable[[Task], None] | None = None,
+    ) -> Task:
+        """Poll until the task is completed and return that snapshot (see ``SeedanceClient.wait``)."""
+        task_id = task_or_id.task_id if isinstance(task_or_id, Task) else task_or_id
+        schedule = WaitSchedule(timeout, poll_interval, self._clock)
+        while True:
+            task = await self.get_task(task_id)
+            if on_update is not None:
+                on_update(task)
+            delay = schedule.after(task)
+            if delay is None:
+                return task
+            await self._sleep(delay)  # even 0: other coroutines get their turn
+
+    async def download(
+        self,
+        task_or_url: Task | str,
+        path: str | os.PathLike[str],
+        *,
+        on_progress: ProgressCallback | None = None,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+    ) -> Path:
+        """Stream a task's video to ``path`` and return the path (see ``SeedanceClient.download``)."""
+        given = task_or_url if self._core.needs_task(task_or_url) else None
+        if given is not None:
+            self._core.target_path(path, given, overwrite)  # an existing file fails before any request
+            task_or_url = await self.get_task(given)
+        plan = self._core.download_plan(task_or_url, path, given_id=given, overwrite=overwrite,
+                                        max_bytes=max_bytes)
+        answer = await self._exchange(plan.request, stream=True)
+        if answer.stream is None:
+            raise error_from_response(answer.status, answer.body, answer.headers)
+        response, deadline = answer.stream
+        try:
+            refusal = self._core.download_refusal(plan, answer)
+            if refusal is not None:
+                raise refusal
+            with PartFile(plan, announced_length(answer.headers), on_progress) as part:
+                try:
+                    with anyio.fail_after(deadline.remaining()):
+                        async for chunk in response.aiter_bytes():
+                            part.write(chunk)
+                except TimeoutError:
+                    raise APIConnectionError(f"download not finished within its deadline of {deadline.total:g} s "
+                                             f"({part.written} bytes)") from None
+                except httpx.HTTPError as exc:
+                    raise APIConnectionError(f"download cut short after {part.written} bytes: {exc}") from exc
+                return part.commit()
+        finally:
+            await response.aclose()
+
+    async def generate(
+        self,
+        *,
+        output: str | os.PathLike[str],
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        on_update: Callable[[Task], None] | None = None,
+        on_progress: ProgressCallback | None = None,
+        overwrite: bool = False,
+        **fields: Any,
+    ) -> Path:
+        """Create a task from ``fields`` (the ``create_video`` arguments), wait for it, download it to ``output``."""
+        task = await self.create_video(**fields)
+        done = await self.wait(task, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        return await self.download(done, output, on_progress=on_progress, overwrite=overwrite)
+
+    async def _exchange(self, request: Request, *, stream: bool = False) -> Answer:
+        """Send with the core's retry decisions; the final answer (errors for final failures)."""
+        retrying = Retrying(self._core.policy, request)
+        while True:
+            outcome = await self._send(request, stream)
+            delay = retrying.after(outcome)
+            if delay is None:
+                assert isinstance(outcome, Answer)  # after() raises for a final Failure
+                return outcome
+            await self._sleep(delay)
+
+    async def _send(self, request: Request, stream: bool) -> Answer | Failure:
+        """One attempt within the total deadline; a 2xx download comes back unread (stream, deadline)."""
+        deadline = Deadline(self._core.timeout)
+        built = self._http.build_request(request.method, request.url, headers=dict(request.headers),
+                                         content=request.content,
+                                         timeout=httpx.Timeout(deadline.total, connect=deadline.connect))
+        response: httpx.Response | None = None
+        size, chunks = 0, []
+        try:
+            with anyio.fail_after(deadline.total):
+                response = await self._http.send(built, stream=True)
+                if stream and 200 <= response.status_code < 300:
+                    return Answer(response.status_code, response.headers, stream=(response, deadline))
+                length = response.headers.get("Content-Length", "")
+                if length.isdigit() and int(length) > MAX_JSON_BYTES:
+                    return Failure("too_large", f"answer of {length} bytes refused (at most {MAX_JSON_BYTES})",
+                                   response.status_code)
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_JSON_BYTES:
+                        return Failure("too_large", f"answer longer than {MAX_JSON_BYTES} bytes: stopped reading",
+                                       response.status_code, chunks[0])
+                return Answer(response.status_code, response.headers, b"".join(chunks))
+        except TimeoutError:
+            return Failure("timeout", f"deadline of {deadline.total:g} s passed", None if response is None
+                           else response.status_code, b"".join(chunks))
+        except httpx.HTTPError as exc:
+            if response is not None:
+                return Failure("cut_short", f"answer cut short after {size} bytes ({exc})", response.status_code,
+                               b"".join(chunks))
+            return failure_of(exc)
+        finally:
+            if response is not None and not (stream and 200 <= response.status_code < 300):
+                await response.aclose()
