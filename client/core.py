@@ -75,7 +75,7 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Download bound (assumption: the documents give neither frame rate nor bit rate). 30 fps and 1 bit per pixel
 # per frame is ~10x what H.264 needs for these videos; the pixels and seconds are the model's documented
-# maximum (Full's id names its resolution; the others go to 1080p at most).
+# maximum (Full's id names its resolution; Mini special goes to 720p, the others to 1080p at most).
 _PIXELS = {"480p": 854 * 480, "720p": 1280 * 720, "1080p": 1920 * 1080, "2k": 2560 * 1440, "4k": 3840 * 2160}
 _FPS, _BITS_PER_PIXEL, _FLOOR_BYTES = 30, 1, 8 * 1024 * 1024
 _FAMILY_SECONDS = {"FULL": 12}
@@ -95,7 +95,7 @@ def max_video_bytes(model: str | None) -> int:
         pixels, seconds = _PIXELS["4k"], _DEFAULT_SECONDS
     else:
         named = [p for r, p in _PIXELS.items() if family == "FULL" and (model or "").endswith("_" + r)]
-        pixels = named[0] if named else _PIXELS["1080p"]
+        pixels = named[0] if named else _PIXELS["720p" if family == "MINI_SP" else "1080p"]
         seconds = _FAMILY_SECONDS.get(family, _DEFAULT_SECONDS)
     return max(_FLOOR_BYTES, pixels * _FPS * seconds * _BITS_PER_PIXEL // 8)
 
