@@ -1,23 +1,25 @@
 """``seedance``: the command line over ``SeedanceClient`` (create, status, wait, download).
 
-Exit codes (also in the README):
+Exit codes (each explained in docs/client.md, section "Exit codes"):
   0 ok · 1 other error · 2 usage · 3 request rejected (validation, 400/413/415) · 4 authentication ·
-  5 task failed · 6 wait timed out · 7 not found or result expired · 8 rate limited, server error or
-  connection failure · 130 interrupted.
+  5 task failed · 6 wait timed out · 7 not found or result expired · 8 rate limited, server error,
+  connection failure or an answer that breaks the protocol · 130 interrupted (143 on SIGTERM).
+With --json every error, usage errors included, is one JSON object on stdout: {"error": {...}}.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
-from client.api import SeedanceClient
+from client.api import DEFAULT_BASE_URL, SeedanceClient
 from client.billing import usage_of
 from client.errors import (
     APIConnectionError,
@@ -30,13 +32,14 @@ from client.errors import (
     ValidationError,
     WaitTimeout,
 )
+from client.display import Display
 from client.models import Task
+from client.validation import MODEL_FAMILY
 
 __all__ = ["EXIT_CODES", "main", "package_version"]
 
 DISTRIBUTION = "seedance-contract-kit"
 REQUIRED_TO_CREATE = ("model", "prompt", "duration")
-TICK_SECONDS = 0.2  # how often the live status line redraws its elapsed time while waiting between polls
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REJECTED, EXIT_AUTH = 0, 1, 2, 3, 4
 EXIT_FAILED, EXIT_TIMEOUT, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 5, 6, 7, 8, 130
@@ -79,6 +82,22 @@ def _header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+class UsageError(Exception):
+    """A usage error found by a parser (argparse's or ours): the parser whose usage line to show and why."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises ``UsageError`` instead of printing and exiting (so --json can say it)."""
+
+    def error(self, message: str) -> Any:  # argparse's hook for every usage error
+        raise UsageError(self, message)
+
+
 def _add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="API key (default: $SEEDANCE_API_KEY)")
     parser.add_argument("--base-url", help="API base URL (default: $SEEDANCE_BASE_URL or the real service)")
@@ -88,7 +107,7 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seedance", description="Create Seedance video tasks, wait for them, "
+    parser = _Parser(prog="seedance", description="Create Seedance video tasks, wait for them, "
                                      "download the results.", epilog=(__doc__ or "").split("\n\n", 1)[-1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
@@ -96,13 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(timeout=60.0, retries=3)
     # Global options also work after the subcommand: the subparsers repeat them with SUPPRESS defaults,
     # so a value given before the subcommand is not overwritten by a subparser default.
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     _add_global_options(common)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    waiting = argparse.ArgumentParser(add_help=False)
+    waiting = _Parser(add_help=False)
     waiting.add_argument("--wait-timeout", type=float, default=600.0, help="give up after S seconds (600)")
     waiting.add_argument("--poll-interval", type=float, default=2.0, help="first poll interval in s (2, grows)")
+    waiting.add_argument("--force", action="store_true", help="overwrite the --output file if it exists")
 
     create = commands.add_parser("create", parents=[common, waiting], help="create a video task")
     # Required unless --no-validate (which sends whatever is given, to see what the server says).
@@ -135,86 +155,23 @@ def _parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", parents=[common], help="download a finished task's video")
     download.add_argument("target", metavar="TASK_ID_OR_URL")
     download.add_argument("--output", "-o", metavar="PATH", default=".", help="file or directory (default .)")
+    download.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    for command, sub in ((c, p) for c, p in (("create", create), ("status", status), ("wait", wait),
+                                              ("download", download))):
+        sub.set_defaults(command_parser=sub, command=command)
     return parser
 
 
-def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Usage errors argparse cannot see: exit 2 with the usage line, as argparse does (`parser.error`)."""
+def _check_usage(args: argparse.Namespace) -> None:
+    """Usage errors argparse cannot see: exit 2 with the subcommand's usage line, as argparse does."""
+    parser: argparse.ArgumentParser = args.command_parser
     if args.command == "create" and not args.no_validate:
         missing = [f"--{name}" for name in REQUIRED_TO_CREATE if getattr(args, name) is None]
         if missing:
-            parser.error(f"create: the following arguments are required: {', '.join(missing)}")
+            parser.error(f"the following arguments are required: {', '.join(missing)}")
     for name in ("task_id", "target"):
         if getattr(args, name, None) == "":
-            parser.error(f"{args.command}: {name.upper()} must not be empty")
-
-
-class _Display:
-    """Progress on stderr: a live line on a terminal, plain lines when stderr is a file or pipe.
-
-    On a terminal the task line's elapsed time keeps ticking between polls: the client sleeps through
-    `sleep`, which redraws the line every `TICK_SECONDS`. `clock` and `sleep` are injectable for tests.
-    """
-
-    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.stream = stream
-        self.live = stream.isatty()
-        self._clock = clock
-        self._sleep = sleep
-        self.started = clock()
-        self._last_task: Task | None = None
-        self._dirty = False  # a live line is on screen and not ended yet
-        self._ticking = False  # that line is the task line (not download progress)
-
-    def task(self, task: Task) -> None:
-        """Show a task snapshot with the time elapsed since the command started."""
-        elapsed = self._clock() - self.started
-        if self.live:
-            self._line(f"{task.task_id}  {task.status:<10}  {elapsed:6.1f} s")
-            self._ticking = True
-        elif self._last_task is None or task.status != self._last_task.status:
-            self.stream.write(f"{task.task_id} {task.status} ({elapsed:.1f} s)\n")
-            self.stream.flush()
-        self._last_task = task
-
-    def sleep(self, seconds: float) -> None:
-        """Wait `seconds`; on a terminal, redraw the task line every `TICK_SECONDS` so its time moves."""
-        last = self._last_task
-        if not (self._ticking and last is not None):
-            self._sleep(seconds)
-            return
-        deadline = self._clock() + seconds
-        while (remaining := deadline - self._clock()) > 0:
-            self._sleep(min(TICK_SECONDS, remaining))
-            self.task(last)
-
-    def progress(self, done: int, total: int | None) -> None:
-        """Show download progress (live line only: a log file does not need every chunk)."""
-        if not self.live:
-            return
-        self._ticking = False
-        if total:
-            self._line(f"downloading {_size(done)} / {_size(total)}  {100 * done // total:3d}%")
-        else:
-            self._line(f"downloading {_size(done)}")
-
-    def end_line(self) -> None:
-        """Finish the live line so the next output starts on a fresh line."""
-        if self._dirty:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._dirty = False
-        self._ticking = False
-
-    def _line(self, text: str) -> None:
-        self.stream.write("\r\x1b[K" + text)
-        self.stream.flush()
-        self._dirty = True
-
-
-def _size(count: int) -> str:
-    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1000:.1f} kB"
+            parser.error(f"{name.upper()} must not be empty")
 
 
 def _print_task(task: Task, out: TextIO, path: Path | None = None) -> None:
@@ -245,7 +202,7 @@ def _emit(args: argparse.Namespace, out: TextIO, task: Task | None, path: Path |
         out.write(f"{path}\n")
 
 
-def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _Display) -> int:
+def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: Display) -> int:
     def wait(task_or_id: Task | str) -> Task:
         """Wait with the live display, always closing its line."""
         try:
@@ -257,7 +214,7 @@ def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _D
     def download(target: Task | str, where: str) -> Path:
         """Download with progress, always closing the progress line."""
         try:
-            return api.download(target, where, on_progress=display.progress)
+            return api.download(target, where, on_progress=display.progress, overwrite=args.force)
         finally:
             display.end_line()
 
@@ -282,6 +239,19 @@ def _run(args: argparse.Namespace, api: SeedanceClient, out: TextIO, display: _D
     return EXIT_OK
 
 
+def _json_error(out: TextIO, kind: str, message: str, code: int, **extra: Any) -> None:
+    detail: dict[str, Any] = {"type": kind, "message": message, "status": None, "error_id": None,
+                              "exit_code": code, **extra}
+    out.write(json.dumps({"error": detail}) + "\n")
+
+
+def _model_hint(error: ValidationError, model: object) -> list[str]:
+    """The valid model ids closest to an unknown ``--model`` (all of them when none is close)."""
+    if "MODEL_KNOWN" not in error.rules or not isinstance(model, str):
+        return []
+    return difflib.get_close_matches(model, list(MODEL_FAMILY), n=3, cutoff=0.6) or sorted(MODEL_FAMILY)
+
+
 def _report(error: SeedanceError, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     code = next((exit_code for cls, exit_code in EXIT_CODES if isinstance(error, cls)), EXIT_ERROR)
     violations = error.violations if isinstance(error, ValidationError) else ()
@@ -293,32 +263,68 @@ def _report(error: SeedanceError, args: argparse.Namespace, out: TextIO, err: Te
         err.write(f"  {violation.rule}{where}: {violation.message}\n")
     if isinstance(error, ValidationError) and not violations and error.rules:
         err.write(f"  rules: {', '.join(error.rules)}\n")
+    models = _model_hint(error, getattr(args, "model", None)) if isinstance(error, ValidationError) else []
+    if models:
+        err.write(f"  {'did you mean' if len(models) <= 3 else 'valid models'}: {', '.join(models)}\n")
     task = getattr(error, "task", None)
     if isinstance(error, WaitTimeout) and task is not None:
         err.write(f"  resume with: seedance wait {task.task_id}\n")
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        err.write(f"  the server asks to retry after {retry_after:g} s\n")
     if args.json:
-        detail: dict[str, Any] = {"type": type(error).__name__, "message": error.message, "status": error.status,
-                                  "error_id": error.error_id, "exit_code": code}
+        extra: dict[str, Any] = {"status": error.status, "error_id": error.error_id}
         if isinstance(error, ValidationError):
-            detail["rules"] = list(error.rules)
-            detail["violations"] = [{"rule": v.rule, "field": v.field, "message": v.message}
-                                    for v in violations]
+            extra["rules"] = list(error.rules)
+            extra["violations"] = [{"rule": v.rule, "field": v.field, "message": v.message} for v in violations]
+        if models:
+            extra["models"] = models
+        if isinstance(error, RateLimitError | ServerError):
+            extra["retry_after"] = retry_after
         if isinstance(task, Task):
-            detail["task"] = task.to_dict()
-        out.write(json.dumps({"error": detail}) + "\n")
+            extra["task"] = task.to_dict()
+        _json_error(out, type(error).__name__, error.message, code, **extra)
     return code
+
+
+def _usage(error: UsageError, want_json: bool, out: TextIO, err: TextIO) -> int:
+    usage = error.parser.format_usage()
+    err.write(f"{usage}{error.parser.prog}: error: {error.message}\n")
+    if want_json:
+        _json_error(out, "UsageError", error.message, EXIT_USAGE, usage=usage.strip())
+    return EXIT_USAGE
+
+
+def _fail(args: argparse.Namespace, out: TextIO, err: TextIO, kind: str, message: str, code: int) -> int:
+    err.write(f"seedance: {message}\n")
+    if args.json:
+        _json_error(out, kind, message.removeprefix("error: "), code)
+    return code
+
+
+def _needs_key(args: argparse.Namespace) -> bool:
+    """Every command sends the key, except downloading a result URL given whole."""
+    return not (args.command == "download" and args.target.startswith(("http://", "https://")))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``seedance`` command; return its exit code (see the module docstring)."""
     out, err = sys.stdout, sys.stderr
-    parser = _parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-        _check_usage(parser, args)
-    except SystemExit as exc:  # --help or --version (0) or a usage error (2)
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    display = _Display(err)
+        args = _parser().parse_args(words)
+        _check_usage(args)
+    except UsageError as error:
+        return _usage(error, "--json" in words, out, err)
+    except SystemExit as exc:  # --help or --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if _needs_key(args) and not (args.api_key or os.environ.get("SEEDANCE_API_KEY")):
+        return _fail(args, out, err, "AuthenticationError",
+                     "error: no API key: pass --api-key KEY or set SEEDANCE_API_KEY", EXIT_AUTH)
+    if not (args.base_url or os.environ.get("SEEDANCE_BASE_URL")):
+        err.write(f"seedance: note: neither --base-url nor SEEDANCE_BASE_URL is set: calling the real (paid) "
+                  f"service at {DEFAULT_BASE_URL}\n")
+    display = Display(err)
     try:
         with SeedanceClient(args.api_key, args.base_url, timeout=args.timeout, max_retries=args.retries,
                             sleep=display.sleep) as api:
@@ -328,11 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(error, args, out, err)
     except KeyboardInterrupt:
         display.end_line()
-        err.write("seedance: interrupted\n")
-        return EXIT_INTERRUPTED
-    except OSError as error:  # e.g. the output directory is not writable
-        err.write(f"seedance: error: {error}\n")
-        return EXIT_ERROR
+        return _fail(args, out, err, "Interrupted", "interrupted", EXIT_INTERRUPTED)
+    except OSError as error:  # e.g. the output directory is not writable, or the file exists
+        display.end_line()
+        return _fail(args, out, err, type(error).__name__, f"error: {error}", EXIT_ERROR)
 
 
 if __name__ == "__main__":

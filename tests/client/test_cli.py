@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import responses
 
-from client.cli import TICK_SECONDS, _Display, main
+from client.cli import main
+from client.display import TICK_SECONDS, Display
 from client.models import Task
 
 STD = "seedance2.0-std"
@@ -248,7 +249,7 @@ QUEUED = Task("vid_1", "queued", STD, 1)
 
 def test_the_live_line_ticks_while_waiting_between_polls() -> None:
     fake, tty = FakeTime(), TTY()
-    display = _Display(tty, clock=fake.clock, sleep=fake.sleep)
+    display = Display(tty, clock=fake.clock, sleep=fake.sleep)
     display.task(QUEUED)
     display.sleep(1.0)
     shown = re.findall(r"\r\x1b\[Kvid_1  queued\s+(\d+\.\d) s", tty.getvalue())
@@ -258,12 +259,12 @@ def test_the_live_line_ticks_while_waiting_between_polls() -> None:
 
 def test_no_ticking_when_stderr_is_not_a_terminal_or_no_task_is_shown() -> None:
     fake, plain = FakeTime(), io.StringIO()
-    display = _Display(plain, clock=fake.clock, sleep=fake.sleep)
+    display = Display(plain, clock=fake.clock, sleep=fake.sleep)
     display.task(QUEUED)
     display.sleep(1.0)
     assert plain.getvalue() == "vid_1 queued (0.0 s)\n" and fake.sleeps == [1.0]
     fake, tty = FakeTime(), TTY()
-    display = _Display(tty, clock=fake.clock, sleep=fake.sleep)
+    display = Display(tty, clock=fake.clock, sleep=fake.sleep)
     display.sleep(0.5)  # e.g. a retry before any task line: one plain sleep, nothing drawn
     display.task(QUEUED)
     display.end_line()
