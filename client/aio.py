@@ -169,7 +169,7 @@ class AsyncSeedanceClient:
         max_bytes: int | None = None,
     ) -> Path:
         """Stream a task's video to ``path`` and return the path (see ``SeedanceClient.download``)."""
-        given = task_or_url if self._core.needs_task(task_or_url) else None
+        given = self._core.given_id(task_or_url)
         if given is not None:
             self._core.target_path(path, given, overwrite)  # an existing file fails before any request
             task_or_url = await self.get_task(given)

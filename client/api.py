@@ -167,7 +167,7 @@ class SeedanceClient:
         the model's largest documented video, with margin; ``ProtocolError`` past it). An expired result
         raises ``ResultExpiredError``.
         """
-        given = task_or_url if self._core.needs_task(task_or_url) else None
+        given = self._core.given_id(task_or_url)
         if given is not None:
             self._core.target_path(path, given, overwrite)  # an existing file fails before any request
             task_or_url = self.get_task(given)

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from client.api import DEFAULT_BASE_URL, SeedanceClient
 from client.billing import usage_of
+from client.display import Display
 from client.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -32,7 +33,6 @@ from client.errors import (
     ValidationError,
     WaitTimeout,
 )
-from client.display import Display
 from client.models import Task
 from client.validation import MODEL_FAMILY
 

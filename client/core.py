@@ -34,6 +34,7 @@ from urllib.parse import quote, urlsplit
 from client.errors import (
     APIConnectionError,
     AuthenticationError,
+    JSONTooDeep,
     ProtocolError,
     SeedanceError,
     ServerError,
@@ -41,7 +42,6 @@ from client.errors import (
     ValidationError,
     WaitTimeout,
     error_from_envelope,
-    JSONTooDeep,
     error_from_response,
     load_json,
     retry_after_of,
@@ -328,9 +328,11 @@ class ClientCore:
     # -- downloads --------------------------------------------------------------------------------------
 
     @staticmethod
-    def needs_task(task_or_url: Task | str) -> bool:
-        """Whether ``download`` must fetch the task first (it was given a bare task id)."""
-        return isinstance(task_or_url, str) and not task_or_url.startswith(("http://", "https://", "/"))
+    def given_id(task_or_url: Task | str) -> str | None:
+        """The task id ``download`` was given (it must fetch the task first), or None for a Task or a URL."""
+        if isinstance(task_or_url, str) and not task_or_url.startswith(("http://", "https://", "/")):
+            return task_or_url
+        return None
 
     @staticmethod
     def target_path(path: str | os.PathLike[str], stem: str, overwrite: bool) -> Path:

@@ -21,9 +21,24 @@ if TYPE_CHECKING:
     from client.models import Task
 
 __all__ = [
-    "STATUS_ERRORS", "APIConnectionError", "AuthenticationError", "NotFoundError", "RateLimitError",
-    "MAX_JSON_DEPTH", "JSONTooDeep", "ProtocolError", "ResultExpiredError", "SeedanceError", "ServerError", "TaskFailedError", "ValidationError", "WaitTimeout",
-    "error_from_response", "load_json", "parse_retry_after", "retry_after_of",
+    "MAX_JSON_DEPTH",
+    "STATUS_ERRORS",
+    "APIConnectionError",
+    "AuthenticationError",
+    "JSONTooDeep",
+    "NotFoundError",
+    "ProtocolError",
+    "RateLimitError",
+    "ResultExpiredError",
+    "SeedanceError",
+    "ServerError",
+    "TaskFailedError",
+    "ValidationError",
+    "WaitTimeout",
+    "error_from_response",
+    "load_json",
+    "parse_retry_after",
+    "retry_after_of",
 ]
 
 _SNIPPET_CHARS = 300

@@ -25,7 +25,9 @@ from urllib3.util import Retry
 
 from client.core import DEFAULT_TIMEOUT, MAX_JSON_BYTES, Answer, Deadline, Failure, Request, Timeout
 
-__all__ = ["WIRE_ERRORS", "DeadlinePassed", "Transport", "body_chunks", "failure_of", "is_connect_failure", "stream_chunks"]
+__all__ = [
+    "WIRE_ERRORS", "DeadlinePassed", "Transport", "body_chunks", "failure_of", "is_connect_failure", "stream_chunks",
+]
 
 _CHUNK = 64 * 1024
 WIRE_ERRORS = (requests.exceptions.RequestException, HTTPError, OSError)
@@ -123,7 +125,7 @@ class Transport:
         self.session.close()
 
 
-class DeadlinePassed(Exception):  # noqa: N818 (a signal, not an error shown to users)
+class DeadlinePassed(Exception):
     """The request's total deadline passed while its body was being read."""
 
 

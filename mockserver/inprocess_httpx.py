@@ -9,10 +9,11 @@ connection without answering (``httpx.RemoteProtocolError``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+
 import anyio.to_thread
 import httpx
 
-from mockserver.testing import ConnectionDropped
+from mockserver.web.middleware import ConnectionDropped
 
 __all__ = ["AsyncInProcessTransport", "InProcessTransport"]
 

@@ -4,10 +4,8 @@ each test the sync and the async client against the live and the in-process emul
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from client import SeedanceClient
 from client.aio import AsyncSeedanceClient
@@ -71,9 +69,4 @@ def client_factory(kind: str, emulator: Any, runner: asyncio.Runner, sleeps: Sle
     return make
 
 
-@pytest.fixture
-def runner() -> Iterator[asyncio.Runner]:
-    """One event loop per test, for the async client's coroutines."""
-    with asyncio.Runner() as loop:
-        yield loop
 

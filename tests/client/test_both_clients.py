@@ -25,7 +25,7 @@ from client import (
     ValidationError,
     WaitTimeout,
 )
-from tests.client.both import Factory, Sleeps, client_factory, runner  # noqa: F401 (runner is a fixture)
+from tests.client.both import Factory, Sleeps, client_factory
 
 STD = "seedance2.0-std"
 CREATE_PATH = "/api/open-api/v1/seedance/videos"
