@@ -120,3 +120,14 @@ def test_a_command_without_its_extra_names_the_extra_in_one_line(
     assert done.returncode == 1, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"seedance-contract-kit{extra}" in lines[0], done.stderr
+
+
+def test_the_async_client_without_its_extra_names_the_extra(wheel: Path, tmp_path: Path) -> None:
+    """The base install has no httpx: `import client` works, `AsyncSeedanceClient` says which extra to install."""
+    env = base_install(wheel, tmp_path)
+    done = run_isolated(
+        "import sys, client; assert 'httpx' not in sys.modules and 'anyio' not in sys.modules\n"
+        "try:\n    from client import AsyncSeedanceClient\nexcept ImportError as exc:\n    print(exc)\n",
+        env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "AsyncSeedanceClient needs httpx: pip install 'seedance-contract-kit[async]'"
