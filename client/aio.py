@@ -1,7 +1,8 @@
 """``AsyncSeedanceClient``: ``SeedanceClient``'s methods as coroutines, on ``httpx.AsyncClient``.
 
-Every decision is ``client.core``'s (shared with the sync client); this module only sends, reads and sleeps.
-The total deadline of a request is one ``anyio.fail_after`` around connect, send and the whole answer.
+Every operation is ``client.operations``' (shared with the sync client); this module only drives it: it sends
+with httpx and sleeps with ``await``. A request's total deadline is one ``anyio.fail_after`` around connect,
+send and the whole answer.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -23,17 +24,17 @@ from client.core import (
     Deadline,
     Failure,
     Request,
-    Retrying,
     RetryPolicy,
     Timeout,
-    WaitSchedule,
 )
-from client.errors import APIConnectionError, error_from_response
-from client.files import PartFile, ProgressCallback, announced_length
+from client.errors import APIConnectionError
+from client.files import ProgressCallback
 from client.models import Task
+from client.operations import Operation, Operations, Sleep, part_file
 
 __all__ = ["DEFAULT_LIMITS", "AsyncSeedanceClient", "failure_of"]
 
+T = TypeVar("T")
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
 """At most 20 connections to the API at once, however many coroutines wait on one client."""
 
@@ -54,7 +55,7 @@ def failure_of(exc: Exception) -> Failure:
     return Failure("reset", f"connection failed ({exc or type(exc).__name__})")
 
 
-class AsyncSeedanceClient:
+class AsyncSeedanceClient(Operations):
     """The async twin of ``SeedanceClient``: the same arguments, methods (as coroutines), errors and retries.
 
     ``transport`` is any ``httpx.AsyncBaseTransport`` (e.g. ``seedance_mock_inprocess.async_transport()``);
@@ -83,21 +84,6 @@ class AsyncSeedanceClient:
         self._http = http_client or httpx.AsyncClient(transport=transport, limits=limits, timeout=None)
         self._sleep = sleep
         self._clock = clock
-
-    @property
-    def api_key(self) -> str | None:
-        """The API key sent as a bearer token."""
-        return self._core.api_key
-
-    @property
-    def base_url(self) -> str:
-        """The API's base URL."""
-        return self._core.origin
-
-    @property
-    def validate(self) -> bool:
-        """Whether ``create_video`` checks bodies before sending them."""
-        return self._core.validate
 
     async def __aenter__(self) -> AsyncSeedanceClient:
         return self
@@ -128,62 +114,25 @@ class AsyncSeedanceClient:
         headers: Mapping[str, str] | None = None,
     ) -> Task:
         """Create a video task and return its first snapshot (see ``SeedanceClient.create_video``)."""
-        fields = {"model": model, "prompt": prompt, "duration": duration, "ratio": ratio, "resolution": resolution,
-                  "orientation": orientation, "images": images, "first_image": first_image,
-                  "last_image": last_image, "reference_videos": reference_videos,
-                  "reference_audios": reference_audios}
-        request = self._core.create_request(fields, extra, validate, headers)
-        return self._core.task_from(await self._exchange(request))
+        return await self._run(self._create(locals()))
 
     async def get_task(self, task_id: str, *, headers: Mapping[str, str] | None = None) -> Task:
         """Fetch a fresh snapshot of a task (``NotFoundError`` if unknown or another key's)."""
-        return self._core.task_from(await self._exchange(self._core.task_request(task_id, headers)))
+        return await self._run(self._get(task_id, headers))
 
-    async def wait(
-        self,
-        task_or_id: Task | str,
-        *,
-        timeout: float = 600.0,
-        poll_interval: float = 2.0,
-        on_update: Callable[[Task], None] | None = None,
-    ) -> Task:
+    async def wait(self, task_or_id: Task | str, *, timeout: float = 600.0, poll_interval: float = 2.0,
+                   on_update: Callable[[Task], None] | None = None) -> Task:
         """Poll until the task is completed and return that snapshot (see ``SeedanceClient.wait``)."""
-        task_id = task_or_id.task_id if isinstance(task_or_id, Task) else task_or_id
-        schedule = WaitSchedule(timeout, poll_interval, self._clock)
-        while True:
-            task = await self.get_task(task_id)
-            if on_update is not None:
-                on_update(task)
-            delay = schedule.after(task)
-            if delay is None:
-                return task
-            await self._sleep(delay)  # even 0: other coroutines get their turn
+        return await self._run(self._wait(task_or_id, timeout, poll_interval, on_update))
 
-    async def download(
-        self,
-        task_or_url: Task | str,
-        path: str | os.PathLike[str],
-        *,
-        on_progress: ProgressCallback | None = None,
-        overwrite: bool = False,
-        max_bytes: int | None = None,
-    ) -> Path:
+    async def download(self, task_or_url: Task | str, path: str | os.PathLike[str], *,
+                       on_progress: ProgressCallback | None = None, overwrite: bool = False,
+                       max_bytes: int | None = None) -> Path:
         """Stream a task's video to ``path`` and return the path (see ``SeedanceClient.download``)."""
-        given = self._core.given_id(task_or_url)
-        if given is not None:
-            self._core.target_path(path, given, overwrite)  # an existing file fails before any request
-            task_or_url = await self.get_task(given)
-        plan = self._core.download_plan(task_or_url, path, given_id=given, overwrite=overwrite,
-                                        max_bytes=max_bytes)
-        answer = await self._exchange(plan.request, stream=True)
-        if answer.stream is None:
-            raise error_from_response(answer.status, answer.body, answer.headers)
+        plan, answer = await self._run(self._download(task_or_url, path, overwrite, max_bytes))
         response, deadline = answer.stream
         try:
-            refusal = self._core.download_refusal(plan, answer)
-            if refusal is not None:
-                raise refusal
-            with PartFile(plan, announced_length(answer.headers), on_progress) as part:
+            with part_file(plan, answer, on_progress) as part:
                 try:
                     with anyio.fail_after(deadline.remaining()):
                         async for chunk in response.aiter_bytes():
@@ -197,32 +146,27 @@ class AsyncSeedanceClient:
         finally:
             await response.aclose()
 
-    async def generate(
-        self,
-        *,
-        output: str | os.PathLike[str],
-        timeout: float = 600.0,
-        poll_interval: float = 2.0,
-        on_update: Callable[[Task], None] | None = None,
-        on_progress: ProgressCallback | None = None,
-        overwrite: bool = False,
-        **fields: Any,
-    ) -> Path:
+    async def generate(self, *, output: str | os.PathLike[str], timeout: float = 600.0, poll_interval: float = 2.0,
+                       on_update: Callable[[Task], None] | None = None, on_progress: ProgressCallback | None = None,
+                       overwrite: bool = False, **fields: Any) -> Path:
         """Create a task from ``fields`` (the ``create_video`` arguments), wait for it, download it to ``output``."""
         task = await self.create_video(**fields)
         done = await self.wait(task, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
         return await self.download(done, output, on_progress=on_progress, overwrite=overwrite)
 
-    async def _exchange(self, request: Request, *, stream: bool = False) -> Answer:
-        """Send with the core's retry decisions; the final answer (errors for final failures)."""
-        retrying = Retrying(self._core.policy, request)
+    async def _run(self, operation: Operation[T]) -> T:
+        """Drive an operation: send its requests with httpx, sleep with ``sleep``."""
+        result: Any = None
         while True:
-            outcome = await self._send(request, stream)
-            delay = retrying.after(outcome)
-            if delay is None:
-                assert isinstance(outcome, Answer)  # after() raises for a final Failure
-                return outcome
-            await self._sleep(delay)
+            try:
+                step = operation.send(result)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(step, Sleep):
+                await self._sleep(step.seconds)  # even 0: other coroutines get their turn
+                result = None
+            else:
+                result = await self._send(step.request, step.stream)
 
     async def _send(self, request: Request, stream: bool) -> Answer | Failure:
         """One attempt within the total deadline; a 2xx download comes back unread (stream, deadline)."""

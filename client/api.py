@@ -1,6 +1,7 @@
 """``SeedanceClient``: create a video task, poll it, wait for it, download its result (on ``requests``).
 
-Every decision is ``client.core``'s (shared with ``AsyncSeedanceClient``); this module only sends and sleeps.
+Every operation is ``client.operations``' (shared with ``AsyncSeedanceClient``); this module only drives it:
+it sends with ``requests`` and sleeps with ``time.sleep``.
 """
 
 from __future__ import annotations
@@ -9,39 +10,29 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
-from client.core import (
-    CREATE_PATH,
-    DEFAULT_BASE_URL,
-    DEFAULT_TIMEOUT,
-    TASK_PATH,
-    Answer,
-    ClientCore,
-    Request,
-    Retrying,
-    RetryPolicy,
-    Timeout,
-    WaitSchedule,
-)
-from client.errors import APIConnectionError, error_from_response
-from client.files import PartFile, ProgressCallback, announced_length
+from client.core import CREATE_PATH, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TASK_PATH, ClientCore, RetryPolicy, Timeout
+from client.errors import APIConnectionError
+from client.files import ProgressCallback
 from client.models import Task
+from client.operations import Operation, Operations, Sleep, part_file
 from client.transport import WIRE_ERRORS, DeadlinePassed, Transport, stream_chunks
 
 __all__ = ["CREATE_PATH", "DEFAULT_BASE_URL", "TASK_PATH", "SeedanceClient"]
 
+T = TypeVar("T")
 
-class SeedanceClient:
+
+class SeedanceClient(Operations):
     """A thin client for the Seedance video API (the real service or the ``seedance-mock`` emulator).
 
     ``api_key`` and ``base_url`` default to ``SEEDANCE_API_KEY`` / ``SEEDANCE_BASE_URL`` (read here, never at
     import), then to no key / the real service. ``timeout`` is each request's total deadline (a pair: connect,
-    total). ``validate`` turns pre-flight checks on create on or off. ``session`` is any ``requests.Session``
-    (e.g. one routed into an in-process emulator). ``sleep`` and ``clock`` exist so tests can run waits and
-    retries without real time passing.
+    total). ``validate`` turns pre-flight checks on create on or off. ``session`` is any ``requests.Session``.
+    ``sleep`` and ``clock`` exist so tests can run waits and retries without real time passing.
     """
 
     def __init__(
@@ -61,21 +52,6 @@ class SeedanceClient:
         self._transport = Transport(session, timeout=timeout)
         self._sleep = sleep
         self._clock = clock
-
-    @property
-    def api_key(self) -> str | None:
-        """The API key sent as a bearer token."""
-        return self._core.api_key
-
-    @property
-    def base_url(self) -> str:
-        """The API's base URL."""
-        return self._core.origin
-
-    @property
-    def validate(self) -> bool:
-        """Whether ``create_video`` checks bodies before sending them."""
-        return self._core.validate
 
     def __enter__(self) -> SeedanceClient:
         return self
@@ -111,25 +87,14 @@ class SeedanceClient:
         not know yet). With pre-flight validation on (the client's default, or ``validate=True``), a body
         breaking a documented rule raises ``ValidationError`` and nothing is sent.
         """
-        fields = {"model": model, "prompt": prompt, "duration": duration, "ratio": ratio, "resolution": resolution,
-                  "orientation": orientation, "images": images, "first_image": first_image,
-                  "last_image": last_image, "reference_videos": reference_videos,
-                  "reference_audios": reference_audios}
-        request = self._core.create_request(fields, extra, validate, headers)
-        return self._core.task_from(self._exchange(request))
+        return self._run(self._create(locals()))
 
     def get_task(self, task_id: str, *, headers: Mapping[str, str] | None = None) -> Task:
         """Fetch a fresh snapshot of a task (``NotFoundError`` if unknown or another key's)."""
-        return self._core.task_from(self._exchange(self._core.task_request(task_id, headers)))
+        return self._run(self._get(task_id, headers))
 
-    def wait(
-        self,
-        task_or_id: Task | str,
-        *,
-        timeout: float = 600.0,
-        poll_interval: float = 2.0,
-        on_update: Callable[[Task], None] | None = None,
-    ) -> Task:
+    def wait(self, task_or_id: Task | str, *, timeout: float = 600.0, poll_interval: float = 2.0,
+             on_update: Callable[[Task], None] | None = None) -> Task:
         """Poll until the task is completed and return that fresh snapshot.
 
         Raises ``TaskFailedError`` (with ``.task``) when it failed and ``WaitTimeout`` (with the last
@@ -137,27 +102,11 @@ class SeedanceClient:
         ``poll_interval`` if larger); ``poll_interval=0`` polls back to back. ``on_update`` sees every
         snapshot.
         """
-        task_id = task_or_id.task_id if isinstance(task_or_id, Task) else task_or_id
-        schedule = WaitSchedule(timeout, poll_interval, self._clock)
-        while True:
-            task = self.get_task(task_id)
-            if on_update is not None:
-                on_update(task)
-            delay = schedule.after(task)
-            if delay is None:
-                return task
-            if delay > 0:
-                self._sleep(delay)
+        return self._run(self._wait(task_or_id, timeout, poll_interval, on_update))
 
-    def download(
-        self,
-        task_or_url: Task | str,
-        path: str | os.PathLike[str],
-        *,
-        on_progress: ProgressCallback | None = None,
-        overwrite: bool = False,
-        max_bytes: int | None = None,
-    ) -> Path:
+    def download(self, task_or_url: Task | str, path: str | os.PathLike[str], *,
+                 on_progress: ProgressCallback | None = None, overwrite: bool = False,
+                 max_bytes: int | None = None) -> Path:
         """Stream a task's video (a ``Task``, a task id, or the result URL) to ``path`` and return the path.
 
         The bytes go to a ``.part`` file next to the target, moved into place only when complete, so a failed
@@ -167,21 +116,10 @@ class SeedanceClient:
         the model's largest documented video, with margin; ``ProtocolError`` past it). An expired result
         raises ``ResultExpiredError``.
         """
-        given = self._core.given_id(task_or_url)
-        if given is not None:
-            self._core.target_path(path, given, overwrite)  # an existing file fails before any request
-            task_or_url = self.get_task(given)
-        plan = self._core.download_plan(task_or_url, path, given_id=given, overwrite=overwrite,
-                                        max_bytes=max_bytes)
-        answer = self._exchange(plan.request, stream=True)
-        if answer.stream is None:
-            raise error_from_response(answer.status, answer.body, answer.headers)
+        plan, answer = self._run(self._download(task_or_url, path, overwrite, max_bytes))
         response: requests.Response = answer.stream
         try:
-            refusal = self._core.download_refusal(plan, answer)
-            if refusal is not None:
-                raise refusal
-            with PartFile(plan, announced_length(answer.headers), on_progress) as part:
+            with part_file(plan, answer, on_progress) as part:
                 try:
                     for chunk in stream_chunks(response):
                         part.write(chunk)
@@ -194,30 +132,25 @@ class SeedanceClient:
         finally:
             response.close()
 
-    def generate(
-        self,
-        *,
-        output: str | os.PathLike[str],
-        timeout: float = 600.0,
-        poll_interval: float = 2.0,
-        on_update: Callable[[Task], None] | None = None,
-        on_progress: ProgressCallback | None = None,
-        overwrite: bool = False,
-        **fields: Any,
-    ) -> Path:
+    def generate(self, *, output: str | os.PathLike[str], timeout: float = 600.0, poll_interval: float = 2.0,
+                 on_update: Callable[[Task], None] | None = None, on_progress: ProgressCallback | None = None,
+                 overwrite: bool = False, **fields: Any) -> Path:
         """Create a task from ``fields`` (the ``create_video`` arguments), wait for it, download it to ``output``."""
         task = self.create_video(**fields)
         done = self.wait(task, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
         return self.download(done, output, on_progress=on_progress, overwrite=overwrite)
 
-    def _exchange(self, request: Request, *, stream: bool = False) -> Answer:
-        """Send with the core's retry decisions; the final answer (errors for final failures)."""
-        retrying = Retrying(self._core.policy, request)
+    def _run(self, operation: Operation[T]) -> T:
+        """Drive an operation: send its requests with ``requests``, sleep with ``sleep``."""
+        result: Any = None
         while True:
-            outcome = self._transport.send(request, stream=stream)
-            delay = retrying.after(outcome)
-            if delay is None:
-                assert isinstance(outcome, Answer)  # after() raises for a final Failure
-                return outcome
-            self._sleep(delay)
-
+            try:
+                step = operation.send(result)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(step, Sleep):
+                if step.seconds > 0:
+                    self._sleep(step.seconds)
+                result = None
+            else:
+                result = self._transport.send(step.request, stream=step.stream)

@@ -1,10 +1,10 @@
-"""The I/O-free core both clients share (sans-I/O): requests built, answers judged, retries and waits decided.
+"""The I/O-free core both clients share (sans-I/O): requests built, answers judged, retries decided.
 
 ``SeedanceClient`` (requests) and ``AsyncSeedanceClient`` (httpx) only send the ``Request`` built here and
 hand back what came in: an ``Answer`` (status, headers, body; a stream for downloads) or a ``Failure`` (what
-went wrong on the wire, classified). Everything else lives here, so the two clients cannot drift apart:
-pre-flight validation, the JSON body, the envelope and error mapping, the retry policy by method, the wait
-schedule, the download's file name and size bound, and the INFO line logged for each retry decision.
+went wrong on the wire, classified). Everything else lives here and in ``operations.py``, so the two clients
+cannot drift apart: pre-flight validation, the JSON body, the envelope and error mapping, the retry policy by
+method, the INFO line logged for each retry decision, the total deadline.
 
 Retry policy (docs/client.md repeats it):
 
@@ -23,11 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -38,9 +36,7 @@ from client.errors import (
     ProtocolError,
     SeedanceError,
     ServerError,
-    TaskFailedError,
     ValidationError,
-    WaitTimeout,
     error_from_envelope,
     error_from_response,
     load_json,
@@ -48,12 +44,12 @@ from client.errors import (
     snippet,
 )
 from client.models import Task
-from client.validation import INVALID_JSON, MODEL_FAMILY, Violation, validate_body
+from client.validation import INVALID_JSON, Violation, validate_body
 
 __all__ = [
     "CREATE_PATH", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "MAX_JSON_BYTES", "TASK_PATH", "Answer", "ClientCore",
-    "Deadline", "DownloadPlan", "Failure", "Request", "RetryPolicy", "Retrying", "Timeout", "WaitSchedule",
-    "max_video_bytes", "safe_name",
+    "Deadline", "Failure", "Request", "RetryPolicy", "Retrying", "Timeout", "data_of", "encode_json",
+    "failure_error",
 ]
 
 log = logging.getLogger("client")
@@ -68,37 +64,8 @@ MAX_JSON_BYTES = 4 * 1024 * 1024  # an API answer is a few hundred bytes; a prox
 # The field reference types code as the string "20000"; one documented example shows the number 0.
 _SUCCESS_CODES = frozenset({"20000", "0"})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-_MAX_POLL_INTERVAL = 10.0
-_POLL_BACKOFF = 1.5
 _LIST_ARGS = frozenset({"images", "reference_videos", "reference_audios"})
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-# Download bound (assumption: the documents give neither frame rate nor bit rate). 30 fps and 1 bit per pixel
-# per frame is ~10x what H.264 needs for these videos; the pixels and seconds are the model's documented
-# maximum (Full's id names its resolution; Mini special goes to 720p, the others to 1080p at most).
-_PIXELS = {"480p": 854 * 480, "720p": 1280 * 720, "1080p": 1920 * 1080, "2k": 2560 * 1440, "4k": 3840 * 2160}
-_FPS, _BITS_PER_PIXEL, _FLOOR_BYTES = 30, 1, 8 * 1024 * 1024
-_FAMILY_SECONDS = {"FULL": 12}
-_DEFAULT_SECONDS = 15
-
-
-def safe_name(text: str) -> str:
-    """A file name stem made of ``[A-Za-z0-9_-]`` only (never a path); "video" if nothing is left."""
-    reduced = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:100]
-    return reduced or "video"
-
-
-def max_video_bytes(model: str | None) -> int:
-    """The most bytes a result of ``model`` may have: its top resolution x its longest duration, with margin."""
-    family = MODEL_FAMILY.get(model or "")
-    if family is None:
-        pixels, seconds = _PIXELS["4k"], _DEFAULT_SECONDS
-    else:
-        named = [p for r, p in _PIXELS.items() if family == "FULL" and (model or "").endswith("_" + r)]
-        pixels = named[0] if named else _PIXELS["720p" if family == "MINI_SP" else "1080p"]
-        seconds = _FAMILY_SECONDS.get(family, _DEFAULT_SECONDS)
-    return max(_FLOOR_BYTES, pixels * _FPS * seconds * _BITS_PER_PIXEL // 8)
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -230,43 +197,6 @@ def failure_error(method: str, url: str, failure: Failure) -> SeedanceError:
                               body=snippet(failure.partial) if failure.partial else None)
 
 
-class WaitSchedule:
-    """When to poll again while waiting for a task (intervals grow by half, up to 10 s), and when to stop."""
-
-    def __init__(self, timeout: float, poll_interval: float, clock: Callable[[], float]) -> None:
-        self.timeout = timeout
-        self._clock = clock
-        self._deadline = clock() + timeout
-        self._interval = max(0.0, poll_interval)
-        self._cap = max(self._interval, _MAX_POLL_INTERVAL)
-
-    def after(self, task: Task) -> float | None:
-        """None when ``task`` is completed; seconds to sleep before the next poll otherwise.
-
-        Raises ``TaskFailedError`` for a failed task and ``WaitTimeout`` once the deadline has passed.
-        """
-        if task.status == "completed":
-            return None
-        if task.status == "failed":
-            raise TaskFailedError(task)
-        remaining = self._deadline - self._clock()
-        if remaining <= 0:
-            raise WaitTimeout(task, self.timeout)
-        delay = min(self._interval, remaining)
-        self._interval = min(self._cap, self._interval * _POLL_BACKOFF)
-        return delay
-
-
-@dataclass(frozen=True)
-class DownloadPlan:
-    """Where a result goes and how big it may be: ``request`` to send, ``target`` file, ``max_bytes``."""
-
-    request: Request
-    target: Path
-    max_bytes: int
-    overwrite: bool = False
-
-
 @dataclass
 class ClientCore:
     """Configuration and every I/O-free step of both clients (each client holds one)."""
@@ -325,61 +255,6 @@ class ClientCore:
         except ValueError as exc:
             raise ServerError(f"malformed task in answer: {exc}", body=snippet(json.dumps(data)[:400])) from None
 
-    # -- downloads --------------------------------------------------------------------------------------
-
-    @staticmethod
-    def given_id(task_or_url: Task | str) -> str | None:
-        """The task id ``download`` was given (it must fetch the task first), or None for a Task or a URL."""
-        if isinstance(task_or_url, str) and not task_or_url.startswith(("http://", "https://", "/")):
-            return task_or_url
-        return None
-
-    @staticmethod
-    def target_path(path: str | os.PathLike[str], stem: str, overwrite: bool) -> Path:
-        """The file to write: ``path``, or in the directory ``path`` a file named from ``stem`` made safe."""
-        target = Path(path)
-        # "videos/" names a directory even before it exists.
-        if target.is_dir() or str(path).endswith(("/", os.sep)):
-            target = target / f"{safe_name(stem)}.mp4"
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists (pass overwrite=True, or --force, to replace it)")
-        return target
-
-    def download_plan(self, task_or_url: Task | str, path: str | os.PathLike[str], *, given_id: str | None = None,
-                      overwrite: bool = False, max_bytes: int | None = None) -> DownloadPlan:
-        """The plan for downloading a ``Task``'s result (or a result URL) to ``path`` (a file or a directory).
-
-        In a directory the file is named from the id the caller gave (``given_id``), else from the task id or
-        the URL reduced to ``[A-Za-z0-9_-]``: never a path from the server. An existing file is
-        ``FileExistsError`` unless ``overwrite``.
-        """
-        if isinstance(task_or_url, Task):
-            if task_or_url.video_url is None:
-                raise SeedanceError(f"task {task_or_url.task_id} has no result to download "
-                                    f"(status {task_or_url.status})")
-            url, stem, model = task_or_url.video_url, given_id or task_or_url.task_id, task_or_url.model
-        else:
-            url, model = task_or_url, None
-            stem = urlsplit(url).path.rsplit("/", 1)[-1].removesuffix(".mp4")
-        url = self.origin + url if url.startswith("/") else url
-        target = self.target_path(path, stem, overwrite)
-        mine, theirs = urlsplit(self.origin), urlsplit(url)
-        # Never send the API key to another host (result URLs may live on a CDN).
-        same_origin = (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key and same_origin else {}
-        limit = max_bytes if max_bytes is not None else max_video_bytes(model)
-        return DownloadPlan(Request("GET", url, headers), target, limit, overwrite)
-
-    @staticmethod
-    def download_refusal(plan: DownloadPlan, answer: Answer) -> SeedanceError | None:
-        """The error for a download answer that must not be written (too large announced), if any."""
-        length = _header(answer.headers, "Content-Length")
-        if length and length.isdigit() and int(length) > plan.max_bytes:
-            return ProtocolError(f"the result announces {int(length)} bytes, more than the {plan.max_bytes} "
-                                 f"a video of this model can have", status=answer.status)
-        return None
-
-
 def encode_json(body: object) -> bytes:
     """Strict UTF-8 JSON of a request body; ValidationError (INVALID_JSON) when JSON cannot carry it.
 
@@ -437,8 +312,3 @@ def _data_of(raw: bytes) -> object:
         return None
     return envelope.get("data") if isinstance(envelope, dict) else None
 
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    if name in headers:
-        return headers[name]
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)

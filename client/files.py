@@ -12,10 +12,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from client.core import DownloadPlan
 from client.errors import APIConnectionError, ProtocolError
+
+if TYPE_CHECKING:
+    from client.operations import DownloadPlan
 
 __all__ = ["PartFile", "ProgressCallback", "announced_length"]
 
