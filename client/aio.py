@@ -18,8 +18,8 @@ import httpx
 
 from client.core import (
     DEFAULT_TIMEOUT,
-    MAX_JSON_BYTES,
     Answer,
+    AnswerReader,
     ClientCore,
     Deadline,
     Failure,
@@ -175,30 +175,24 @@ class AsyncSeedanceClient(Operations):
                                          content=request.content,
                                          timeout=httpx.Timeout(deadline.total, connect=deadline.connect))
         response: httpx.Response | None = None
-        size, chunks = 0, []
+        reader: AnswerReader | None = None
         try:
             with anyio.fail_after(deadline.total):
                 response = await self._http.send(built, stream=True)
                 if stream and 200 <= response.status_code < 300:
                     return Answer(response.status_code, response.headers, stream=(response, deadline))
-                length = response.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > MAX_JSON_BYTES:
-                    return Failure("too_large", f"answer of {length} bytes refused (at most {MAX_JSON_BYTES})",
-                                   response.status_code)
+                reader = AnswerReader(response.status_code, response.headers)
+                if (refusal := reader.refused()) is not None:
+                    return refusal
                 async for chunk in response.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_JSON_BYTES:
-                        return Failure("too_large", f"answer longer than {MAX_JSON_BYTES} bytes: stopped reading",
-                                       response.status_code, chunks[0])
-                return Answer(response.status_code, response.headers, b"".join(chunks))
-        except TimeoutError:
-            return Failure("timeout", f"deadline of {deadline.total:g} s passed", None if response is None
-                           else response.status_code, b"".join(chunks))
-        except httpx.HTTPError as exc:
-            if response is not None:
-                return Failure("cut_short", f"answer cut short after {size} bytes ({exc})", response.status_code,
-                               b"".join(chunks))
+                    if (failure := reader.add(chunk)) is not None:
+                        return failure
+                return reader.answer()
+        except (TimeoutError, httpx.HTTPError) as exc:
+            if reader is not None:
+                return reader.broken(None if isinstance(exc, TimeoutError) else exc, deadline)
+            if isinstance(exc, TimeoutError):
+                return Failure("timeout", f"deadline of {deadline.total:g} s passed before the answer")
             return failure_of(exc)
         finally:
             if response is not None and not (stream and 200 <= response.status_code < 300):

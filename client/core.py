@@ -47,7 +47,8 @@ from client.models import Task
 from client.validation import INVALID_JSON, Violation, validate_body
 
 __all__ = [
-    "CREATE_PATH", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "MAX_JSON_BYTES", "TASK_PATH", "Answer", "ClientCore",
+    "CREATE_PATH", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "MAX_JSON_BYTES", "TASK_PATH", "Answer", "AnswerReader",
+    "ClientCore",
     "Deadline", "Failure", "Request", "RetryPolicy", "Retrying", "Timeout", "data_of", "encode_json",
     "failure_error",
 ]
@@ -143,6 +144,43 @@ class Deadline:
     def passed(self) -> bool:
         """True once the deadline is reached."""
         return self.remaining() <= 0.0
+
+
+class AnswerReader:
+    """An answer's body collected as it arrives, bounded by ``MAX_JSON_BYTES``; its end as an Answer or Failure."""
+
+    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
+        self.status, self.headers = status, headers
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def refused(self) -> Failure | None:
+        """A Failure when the announced length is over the bound already (nothing is read then)."""
+        length = self.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > MAX_JSON_BYTES:
+            return Failure("too_large", f"answer of {length} bytes refused (at most {MAX_JSON_BYTES})", self.status)
+        return None
+
+    def add(self, chunk: bytes) -> Failure | None:
+        """Keep a chunk; a Failure once the body passes the bound (stop reading then)."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if self.size > MAX_JSON_BYTES:
+            return Failure("too_large", f"answer longer than {MAX_JSON_BYTES} bytes: stopped reading", self.status,
+                           self.chunks[0])
+        return None
+
+    def answer(self) -> Answer:
+        """The whole answer."""
+        return Answer(self.status, self.headers, b"".join(self.chunks))
+
+    def broken(self, error: BaseException | None, deadline: Deadline) -> Failure:
+        """The body stopped: cut short by ``error``, or (None) the request's deadline passed."""
+        if error is None:
+            return Failure("timeout", f"deadline of {deadline.total:g} s passed while reading the answer",
+                           self.status, b"".join(self.chunks))
+        return Failure("cut_short", f"answer cut short after {self.size} bytes ({error})", self.status,
+                       b"".join(self.chunks))
 
 
 class Retrying:

@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util import Retry
 
-from client.core import DEFAULT_TIMEOUT, MAX_JSON_BYTES, Answer, Deadline, Failure, Request, Timeout
+from client.core import DEFAULT_TIMEOUT, Answer, AnswerReader, Deadline, Failure, Request, Timeout
 
 __all__ = [
     "WIRE_ERRORS", "DeadlinePassed", "Transport", "body_chunks", "failure_of", "is_connect_failure", "stream_chunks",
@@ -99,26 +99,16 @@ class Transport:
 
     @staticmethod
     def _read(response: requests.Response, deadline: Deadline) -> Answer | Failure:
-        chunks: list[bytes] = []
-        size = 0
-        length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > MAX_JSON_BYTES:
-            return Failure("too_large", f"answer of {length} bytes refused (at most {MAX_JSON_BYTES})",
-                           response.status_code)
+        reader = AnswerReader(response.status_code, response.headers)
         try:
-            for chunk in body_chunks(response, deadline):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_JSON_BYTES:
-                    return Failure("too_large", f"answer longer than {MAX_JSON_BYTES} bytes: stopped reading",
-                                   response.status_code, chunks[0])
+            for chunk in body_chunks(response, deadline) if reader.refused() is None else ():
+                if (failure := reader.add(chunk)) is not None:
+                    return failure
         except DeadlinePassed:
-            return Failure("timeout", f"deadline of {deadline.total:g} s passed while reading the answer",
-                           response.status_code, b"".join(chunks))
+            return reader.broken(None, deadline)
         except WIRE_ERRORS as exc:
-            return Failure("cut_short", f"answer cut short after {size} bytes ({exc})", response.status_code,
-                           b"".join(chunks))
-        return Answer(response.status_code, response.headers, b"".join(chunks))
+            return reader.broken(exc, deadline)
+        return reader.refused() or reader.answer()
 
     def close(self) -> None:
         """Close the session's pooled connections."""
