@@ -101,7 +101,7 @@ class _Parser(argparse.ArgumentParser):
 def _add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="API key (default: $SEEDANCE_API_KEY)")
     parser.add_argument("--base-url", help="API base URL (default: $SEEDANCE_BASE_URL or the real service)")
-    parser.add_argument("--timeout", type=float, help="seconds per HTTP request (default 60)")
+    parser.add_argument("--timeout", type=float, help="total seconds per HTTP request, answer included (default 60)")
     parser.add_argument("--retries", type=int, help="retries of a failed request where safe (default 3)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
 
@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     _add_global_options(parser)
-    parser.set_defaults(timeout=60.0, retries=3)
+    parser.set_defaults(timeout=(10.0, 60.0), retries=3)  # the client's default: 10 s of the 60 to connect
     # Global options also work after the subcommand: the subparsers repeat them with SUPPRESS defaults,
     # so a value given before the subcommand is not overwritten by a subparser default.
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)

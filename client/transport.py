@@ -7,19 +7,24 @@ allowed method, so allowing POST for 429 would also retry POST on 503), and ``re
 to inject faults) replaces ``HTTPAdapter.send``, so a urllib3-driven policy could not be tested for its most
 important cases. The adapter mounted here has retries switched off (``Retry(total=0)``): never stacked.
 
-The deadline: connect and the wait for the headers are bounded by ``requests``' own timeouts (capped at the
-time left); the body is read with ``read1`` and the socket's timeout set to the time left before each read, so
-a server trickling a byte a second cannot stretch a request past its deadline.
+The deadline: connecting is bounded by ``requests``' connect timeout (capped at the time left); while the
+headers arrive, a timer shuts the socket down when the deadline passes (this module's own session only); the
+body is read with ``read1`` and the socket's timeout set to the time left before each read. A server trickling
+a byte a second cannot stretch a request past its deadline.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util import Retry
 
@@ -66,6 +71,52 @@ def failure_of(exc: requests.exceptions.RequestException) -> Failure:
     return Failure("reset", f"connection failed ({exc})")
 
 
+_current = threading.local()  # the deadline of the request this thread is sending
+
+
+def _expire(connection: HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read: the server gets no more time
+
+
+class _DeadlineConnection(HTTPConnection):
+    """Waits for an answer's headers no longer than the current request's deadline."""
+
+    def getresponse(self) -> Any:  # type: ignore[override]
+        deadline: Deadline | None = getattr(_current, "deadline", None)
+        if deadline is None:
+            return super().getresponse()
+        timer = threading.Timer(deadline.remaining(), _expire, (self,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse()
+        finally:
+            timer.cancel()
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    """The same over TLS."""
+
+
+class _DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineConnection
+
+
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """An adapter whose pools use the connections above."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+
+
 class Transport:
     """Sends one attempt of a request through a ``requests.Session`` (or the one given)."""
 
@@ -73,7 +124,7 @@ class Transport:
         if session is None:
             session = requests.Session()
             # Retries are the core's job; make sure urllib3 never adds its own on top.
-            adapter = HTTPAdapter(max_retries=Retry(total=0, redirect=0, raise_on_status=False))
+            adapter = _DeadlineAdapter(max_retries=Retry(total=0, redirect=0, raise_on_status=False))
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self.session = session
@@ -83,12 +134,17 @@ class Transport:
         """One attempt. A 2xx with ``stream`` comes back unread (``Answer.stream`` is the response, with
         ``Answer.stream.deadline`` set); every other answer is read whole, up to ``MAX_JSON_BYTES``."""
         deadline = Deadline(self.timeout)
+        _current.deadline = deadline
         try:
             response = self.session.request(
                 request.method, request.url, headers=dict(request.headers), data=request.content, stream=True,
                 timeout=(max(0.001, min(deadline.connect, deadline.remaining())), max(0.001, deadline.remaining())))
         except requests.exceptions.RequestException as exc:
+            if deadline.passed and not is_connect_failure(exc):
+                return Failure("timeout", f"deadline of {deadline.total:g} s passed before the answer")
             return failure_of(exc)
+        finally:
+            _current.deadline = None
         if stream and 200 <= response.status_code < 300:
             response.deadline = deadline  # type: ignore[attr-defined]
             return Answer(response.status_code, response.headers, stream=response)

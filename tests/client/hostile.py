@@ -94,6 +94,8 @@ class HostileServer:
             return iter([head(kind="text/html", length=len(page)), page])
         if mode == "endless":
             return _chain(head(), forever(b" " * 65536))
+        if mode == "trickleheaders":
+            return _chain(b"HTTP/1.1 200 OK\r\nX-Slow: ", forever(b"a", 0.1))
         if mode == "trickle":
             return _chain(head(length=10**6), forever(b" ", 0.1))
         if mode == "deep":

@@ -62,10 +62,11 @@ def test_bad_answers_are_clear_errors(hostile: HostileServer, connect: Any, mode
     assert type(info.value) is error
 
 
-def test_a_trickle_cannot_stretch_the_deadline(hostile: HostileServer, connect: Any) -> None:
+@pytest.mark.parametrize("mode", ["trickle", "trickleheaders"])
+def test_a_trickle_cannot_stretch_the_deadline(hostile: HostileServer, connect: Any, mode: str) -> None:
     started = time.monotonic()
     with pytest.raises(APIConnectionError, match="deadline of 1 s passed"):
-        connect(hostile, "trickle", timeout=1.0).get_task("vid_1")
+        connect(hostile, mode, timeout=1.0).get_task("vid_1")
     assert time.monotonic() - started < 2.5
 
 
@@ -110,7 +111,7 @@ def run_cli(args: list[str], *, watch: float = 0.02) -> tuple[subprocess.Complet
 @pytest.mark.slow
 @pytest.mark.parametrize(("mode", "command"), [
     ("garbage", ["status", "vid_1"]), ("html", ["status", "vid_1"]), ("endless", ["status", "vid_1"]),
-    ("trickle", ["status", "vid_1"]), ("deep", ["status", "vid_1"]),
+    ("trickle", ["status", "vid_1"]), ("trickleheaders", ["status", "vid_1"]), ("deep", ["status", "vid_1"]),
     ("endlessmp4", ["download", "vid_1", "-o", "{dir}"]), ("hugemp4", ["download", "vid_1", "-o", "{dir}"]),
 ])
 def test_the_cli_exits_8_without_a_traceback(hostile: HostileServer, tmp_path: Path, mode: str,
