@@ -26,6 +26,7 @@ from client.core import (
     Request,
     RetryPolicy,
     Timeout,
+    connect_failure,
 )
 from client.errors import APIConnectionError
 from client.files import ProgressCallback
@@ -43,13 +44,8 @@ def failure_of(exc: Exception) -> Failure:
     """Classify an httpx exception (see ``client.core.Failure``)."""
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return Failure("invalid_url", str(exc))
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return Failure("connect", "connect timed out")
-    if isinstance(exc, httpx.ConnectError):
-        text = str(exc).lower()
-        what = ("connection refused" if "refused" in text or "errno 111" in text
-                else "name resolution failed" if "name" in text else "connection failed")
-        return Failure("connect", what)
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return connect_failure(exc, not isinstance(exc, httpx.ConnectError))
     if isinstance(exc, httpx.TimeoutException):
         return Failure("timeout", f"read timed out ({exc})")
     return Failure("reset", f"connection failed ({exc or type(exc).__name__})")

@@ -49,7 +49,8 @@ from client.validation import INVALID_JSON, Violation, validate_body
 __all__ = [
     "CREATE_PATH", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "MAX_JSON_BYTES", "TASK_PATH", "Answer", "AnswerReader",
     "ClientCore",
-    "Deadline", "Failure", "Request", "RetryPolicy", "Retrying", "Timeout", "data_of", "encode_json",
+    "Deadline", "Failure", "Request", "RetryPolicy", "Retrying", "Timeout", "connect_failure", "data_of",
+    "encode_json",
     "failure_error",
 ]
 
@@ -124,6 +125,16 @@ class Failure:
     detail: str
     status: int | None = None
     partial: bytes = b""
+
+
+def connect_failure(error: BaseException, timed_out: bool = False) -> Failure:
+    """The Failure for a connection that could not be opened, named from the error's text (either library's)."""
+    text = str(error).lower()
+    what = ("connect timed out" if timed_out or "timed out" in text
+            else "connection refused" if "refused" in text or "errno 111" in text
+            else "name resolution failed" if "name or service" in text or "resolution" in text
+            else "connection failed")
+    return Failure("connect", what)
 
 
 class Deadline:

@@ -28,7 +28,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util import Retry
 
-from client.core import DEFAULT_TIMEOUT, Answer, AnswerReader, Deadline, Failure, Request, Timeout
+from client.core import DEFAULT_TIMEOUT, Answer, AnswerReader, Deadline, Failure, Request, Timeout, connect_failure
 
 __all__ = [
     "WIRE_ERRORS", "DeadlinePassed", "Transport", "body_chunks", "failure_of", "is_connect_failure", "stream_chunks",
@@ -58,12 +58,7 @@ def failure_of(exc: requests.exceptions.RequestException) -> Failure:
                   | requests.exceptions.InvalidURL):
         return Failure("invalid_url", str(exc))
     if is_connect_failure(exc):
-        text = str(exc).lower()
-        what = ("connect timed out" if isinstance(exc, requests.exceptions.Timeout) or "timed out" in text
-                else "connection refused" if "refused" in text
-                else "name resolution failed" if "resolution" in text or "name or service" in text
-                else "connection failed")
-        return Failure("connect", what)
+        return connect_failure(exc, isinstance(exc, requests.exceptions.Timeout))
     if isinstance(exc, requests.exceptions.Timeout):
         return Failure("timeout", f"read timed out ({exc})")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

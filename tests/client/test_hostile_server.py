@@ -35,7 +35,7 @@ def connect(request: pytest.FixtureRequest) -> Iterator[Any]:
     with asyncio.Runner() as runner:
         made: list[Any] = []
 
-        def make(server: HostileServer, mode: str, **kwargs: Any) -> Any:
+        def make(server: Any, mode: str, **kwargs: Any) -> Any:
             kwargs.setdefault("max_retries", 0)
             kwargs.setdefault("timeout", 5.0)
             url = f"{server.url}/{mode}"
@@ -154,3 +154,21 @@ def test_an_interrupted_download_leaves_no_part_file(hostile: HostileServer, tmp
     assert process.returncode == code, err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+class ClosedPort:
+    """A loopback address nobody listens on."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_a_server_that_is_down_is_one_clear_error(connect: Any) -> None:
+    closed = ClosedPort()
+    with pytest.raises(APIConnectionError) as info:
+        connect(closed, "x").create_video(model="seedance2.0-std", prompt="p", duration=5)
+    assert str(info.value) == f"cannot connect to {closed.url} (connection refused): is the emulator running?"
