@@ -128,10 +128,16 @@ class Failure:
 
 
 def connect_failure(error: BaseException, timed_out: bool = False) -> Failure:
-    """The Failure for a connection that could not be opened, named from the error's text (either library's)."""
-    text = str(error).lower()
+    """The Failure for a connection that could not be opened, named from the errors it chains (either library's)."""
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and len(chain) < 10:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    refused = any(isinstance(e, ConnectionRefusedError) for e in chain)
     what = ("connect timed out" if timed_out or "timed out" in text
-            else "connection refused" if "refused" in text or "errno 111" in text
+            else "connection refused" if refused or "refused" in text or "errno 111" in text
             else "name resolution failed" if "name or service" in text or "resolution" in text
             else "connection failed")
     return Failure("connect", what)
