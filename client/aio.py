@@ -75,9 +75,10 @@ class AsyncSeedanceClient(Operations):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._core = ClientCore(api_key, base_url, validate, timeout, retry_policy or RetryPolicy(max_retries))
-        # Redirects are not followed (as with requests' streamed downloads of the sync client's own session,
-        # a redirect would hand the answer to a host we did not choose); the deadline is ours, not httpx's.
-        self._http = http_client or httpx.AsyncClient(transport=transport, limits=limits, timeout=None)
+        # Redirects are followed as requests does (a result may move to a CDN; both drop the key on the way to
+        # another host); the deadline is ours (per request), not httpx's per-phase timeouts.
+        self._http = http_client or httpx.AsyncClient(transport=transport, limits=limits, timeout=None,
+                                                      follow_redirects=True)
         self._sleep = sleep
         self._clock = clock
 

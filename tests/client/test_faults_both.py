@@ -169,3 +169,10 @@ def test_the_same_fault_ends_the_same_for_both_clients(scripted: Any, operation:
             run(one.client, operation)
         assert type(info.value) is error
     assert one.requests_sent == sent and sleeps == waits
+
+
+def test_both_clients_follow_a_redirect(scripted: Any) -> None:
+    moved = BASE + "/moved/vid_1"
+    one, _ = scripted({QUERY: [answer(302, "", {"Location": moved})], moved: [answer()]})
+    assert one.client.get_task("vid_1").task_id == "vid_1"
+    assert one.requests_sent == 2
