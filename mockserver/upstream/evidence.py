@@ -23,10 +23,13 @@ UNOBSERVABLE = {
     "BILLING_UNITS": "billing is not visible in the API's answers",
     "USAGE_BILLING": "billing is not visible in the API's answers",
     "TASK_GONE_AFTER_EXPIRY": "needs a query made 3 days after completion",
-    "OUTPUT_SIZE": "the proxy does not decode result frames; compare result width/height by hand",
+    "OUTPUT_SIZE": "needs a downloaded result (its MP4 header gives the frame size)",
     "MEDIA_REACHABLE": "needs a request naming an unreachable URL",
 }
 _FRAME_FIELDS = ("first_image", "last_image")
+# OUTPUT_SIZE as the spec states it (a third reading, next to mockserver/state/timings.py and the client's).
+_SHORT_SIDES = {"480p": 480, "720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
+_RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "21:9": (21, 9)}
 _BODY_PREDICATES = (
     "INTEGRAL_FLOAT_DURATION", "NULL_IS_WRONG_TYPE", "EMPTY_LIST_IS_ABSENT", "UNKNOWN_FIELDS_IGNORED",
     "RESOLUTION_IGNORED", "REFERENCE_AUDIOS_SP_LIKE", "ADAPTIVE_SPELLING", "FAST_I2V_FRAMES",
@@ -47,8 +50,9 @@ def assumptions_of(spec: Mapping[str, Any]) -> list[Assumption]:
     """Every assumption of the spec, by id, in spec order (a rule that is also an x-assumptions entry once)."""
     found: dict[str, Assumption] = {}
     stack: list[Any] = [spec.get("components", {}), spec.get("x-external-rules", [])]
-    while stack:
-        node = stack.pop(0)
+    stack.reverse()
+    while stack:  # depth first, in document order
+        node = stack.pop()
         if isinstance(node, dict):
             rule = node.get("x-rule")
             if isinstance(rule, str) and rule not in found:
@@ -56,9 +60,9 @@ def assumptions_of(spec: Mapping[str, Any]) -> list[Assumption]:
                     found[rule] = Assumption(rule, "assumed rule", str(node.get("x-reason", "")))
                 elif isinstance(node.get("x-assumed"), str):
                     found[rule] = Assumption(rule, "assumed detail", str(node["x-assumed"]))
-            stack.extend(node.values())
+            stack.extend(reversed(list(node.values())))
         elif isinstance(node, list):
-            stack.extend(node)
+            stack.extend(reversed(node))
     for entry in spec.get("x-assumptions", []):
         if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"] not in found:
             found[entry["id"]] = Assumption(entry["id"], "decision", str(entry.get("text", "")))
@@ -141,7 +145,8 @@ class Evidence:
         if status != 200 or not isinstance(payload, dict):
             return found
         note("SUCCESS_CODE")
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        found_data = payload.get("data")
+        data: dict[str, Any] = found_data if isinstance(found_data, dict) else {}
         if data.get("status") == "failed":
             note("FAILED_TASK_ERROR", isinstance(data.get("error"), dict))
         result = data.get("result")
@@ -160,6 +165,34 @@ class Evidence:
         if "resolution" in data and "resolution" not in body and family in ("SP", "SP_OFFICIAL", "MINI", "MINI_SP"):
             return bool(data["resolution"] == "720p")
         return True
+
+    def expected_size(self, body: Mapping[str, Any]) -> tuple[int, int] | None:
+        """(width, height) the spec's OUTPUT_SIZE decision gives a valid body (None for an unknown model)."""
+        model = str(body.get("model", ""))
+        family = self.family.get(model)
+        if family is None:
+            return None
+        short = 720
+        if family == "FULL":
+            short = next((px for key, px in _SHORT_SIDES.items() if model.endswith("_" + key)), 720)
+        elif family in ("SP", "SP_OFFICIAL", "MINI", "MINI_SP"):
+            short = _SHORT_SIDES.get(str(body.get("resolution", "720p")), 720)
+        ratio = str(body.get("ratio", "")).lower()
+        if ratio not in _RATIOS:
+            ratio = "9:16" if body.get("orientation") == "portrait" else "16:9"
+        w, h = _RATIOS[ratio]
+
+        def even(value: float) -> int:
+            return max(2, 2 * round(value / 2))
+
+        return (even(short * w / h), even(short)) if w >= h else (even(short), even(short * h / w))
+
+    def on_result(self, body: Any, width: Any, height: Any) -> list[tuple[str, bool]]:
+        """Evidence of a downloaded result's frame size."""
+        if "OUTPUT_SIZE" not in self.ids or not isinstance(body, dict) or not isinstance(width, int):
+            return []
+        wanted = self.expected_size(body)
+        return [] if wanted is None else [("OUTPUT_SIZE", (width, height) == wanted)]
 
     def on_private(self, status: int) -> list[tuple[str, bool]]:
         """Evidence of a query of a task made with another token than the creator's (404 expected)."""

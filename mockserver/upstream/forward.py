@@ -89,7 +89,8 @@ class Forwarder:
                         raise UpstreamError(f"the answer is over {MAX_ANSWER_BYTES} bytes")
             except (requests.RequestException, OSError, ValueError) as exc:
                 raise UpstreamError(_reason(exc)) from None
-            kept = {k: response.headers[k] for k in PASSED_BACK_HEADERS if k in response.headers and k != "Content-Length"}
+            kept = {k: response.headers[k] for k in PASSED_BACK_HEADERS
+                    if k in response.headers and k != "Content-Length"}
             return Answer(response.status_code, kept, bytes(data))
 
     def download(self, url: str) -> tuple[int, dict[str, str], Iterator[bytes]]:

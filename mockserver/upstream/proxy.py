@@ -107,7 +107,8 @@ class Proxy:
         task_id = data.get("task_id") if answer.status == 200 else None
         if isinstance(task_id, str) and task_id:
             model = str(body.get("model", "")) if isinstance(body, dict) else ""
-            created_at = data.get("created_at") if isinstance(data.get("created_at"), int) else int(now)
+            stamp = data.get("created_at")
+            created_at = stamp if isinstance(stamp, int) else int(now)
             self._remember(self._tasks, task_id, Seen(now, owner, body, model, created_at))
         self._record({"kind": "create", "task": task_id if isinstance(task_id, str) else None, "since": 0.0,
                       "at": now, "owner": owner, "body": redact(body) if body is not None else
@@ -131,8 +132,12 @@ class Proxy:
             evidence += self.evidence.on_private(answer.status)
         body = answer.body
         status = data.get("status") if answer.status == 200 else None
+        if seen is not None:
+            self._record({"kind": "poll", "task": task_id, "since": round(now - seen.created, 3), "owner": owner,
+                          "status": answer.status, "task_status": status if seen.owner == owner else None,
+                          "answer": redact(payload), "mismatch": keys})
         if seen is not None and seen.owner == owner and isinstance(status, str):
-            evidence += self._progress(task_id, seen, status, data, now, keys, payload, answer.status)
+            evidence += self._progress(task_id, seen, status, data, now, payload)
         self.book.tally.add(evidence, example)
         result = data.get("result")
         if status == "completed" and isinstance(result, dict) and isinstance(result.get("video_url"), str):
@@ -143,10 +148,8 @@ class Proxy:
         return Exchange(answer.status, answer.headers, body, keys)
 
     def _progress(self, task_id: str, seen: Seen, status: str, data: dict[str, Any], now: float,
-                  keys: list[str], payload: Any, http_status: int) -> list[tuple[str, bool]]:
+                  payload: Any) -> list[tuple[str, bool]]:
         since = round(now - seen.created, 3)
-        self._record({"kind": "poll", "task": task_id, "since": since, "status": http_status,
-                      "task_status": status, "answer": redact(payload), "mismatch": keys})
         if status == "processing" and seen.first_processing is None:
             seen.first_processing = since
         if status not in TERMINAL:
@@ -177,8 +180,11 @@ class Proxy:
         with self._lock:
             seen = self._tasks.get(task_id)
         since = round(now - seen.created, 3) if seen else None
-        self._record({"kind": "result", "task": task_id, "since": since, "status": status, "bytes": size,
-                      **(mp4_facts(head) if status == 200 else {})})
+        facts = mp4_facts(head) if status == 200 else {}
+        if seen is not None:
+            self.book.tally.add(self.evidence.on_result(seen.body, facts.get("width"), facts.get("height")),
+                                {"operation": "result", "status": status})
+        self._record({"kind": "result", "task": task_id, "since": since, "status": status, "bytes": size, **facts})
 
     def note_download_error(self, status: int, payload: Any) -> list[Difference]:
         """Judge an error answer of a result download (the envelope)."""

@@ -4,6 +4,7 @@ service, judging both ways), `GET /_mock/fidelity`, and the wiring of `--record`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Iterator, Mapping
@@ -87,7 +88,8 @@ def _create() -> Response:
     try:
         raw = read_raw_body(request.environ, int(current_app.config["MAX_CONTENT_LENGTH"]))
     except RequestEntityTooLarge:
-        raise ApiError("BODY_TOO_LARGE", f"request body exceeds {current_app.config['MAX_CONTENT_LENGTH']} bytes")
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        raise ApiError("BODY_TOO_LARGE", f"request body exceeds {limit} bytes") from None
     body, expected = _expected(raw)
     if px.refuse_invalid and not expected.accepted:
         px.book.count("refused_locally")
@@ -134,10 +136,8 @@ def result(nonce: str) -> Response:
     backend = state().backend
     if status != 200:
         raw = b"".join(chunks)[:65536]
-        try:
+        with contextlib.suppress(ValueError):
             px.note_download_error(status, json.loads(raw))
-        except ValueError:
-            pass
         px.downloaded(task_id, status, len(raw), b"", backend.now())
         return _answer(status, headers, raw)
 
