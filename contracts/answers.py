@@ -94,7 +94,8 @@ class AnswerJudge:
         self.rules = rule_ids_of(spec.get("components", {})) | {
             str(r["x-rule"]) for r in spec.get("x-external-rules", []) if isinstance(r, dict) and "x-rule" in r}
         self._validators: dict[str, Any] = {}
-        for name in {n for op in OPERATIONS for n in self._answer_schemas(op).values()}:
+        self._documented = {op: self._answer_schemas(op) for op in OPERATIONS}
+        for name in {n for schemas in self._documented.values() for n in schemas.values()}:
             root = {"$schema": "https://json-schema.org/draft/2020-12/schema",
                     "$ref": f"#/components/schemas/{name}", "components": spec.get("components", {})}
             self._validators[name] = jsonschema.Draft202012Validator(root)
@@ -112,7 +113,7 @@ class AnswerJudge:
 
     def schema_for(self, operation: str, status: int) -> str | None:
         """The component name documented for this status (or `default` for an error), None if undocumented."""
-        schemas = self._answer_schemas(operation)
+        schemas = self._documented[operation]
         if str(status) in schemas:
             return schemas[str(status)]
         return schemas.get("default") if status >= 400 else None

@@ -125,3 +125,17 @@ def test_planted_mismatch_is_marked_in_the_journal(tmp_path: Path) -> None:
         entry = http.get("/_mock/journal").get_json()["data"]["entries"][-1]
         assert entry["mismatch"] == ["rule:STD_DURATION_RANGE"]
         assert mismatch_keys(fidelity(http)) == {"rule:STD_DURATION_RANGE"}
+
+
+def test_the_dashboard_shows_the_mismatch_mark(tmp_path: Path) -> None:
+    from tests.mockserver.upstream.helpers import planted_spec, schemas
+
+    def tighten(spec: dict[str, object]) -> None:
+        schemas(spec)["STD_DURATION_RANGE"]["maximum"] = 10  # type: ignore[index]
+
+    clock = Clock()
+    upstream_spec = planted_spec(tmp_path, "tight", tighten)
+    with proxied(clock, upstream_config={"SPEC_PATH": str(upstream_spec)}) as (http, _app, _upstream):
+        http.post(CREATE, json=std_body(duration=12), headers=AUTH)
+        page = http.get("/_mock/ui/journal").get_data(as_text=True)
+    assert 'class="rule mismatch"' in page and "rule:STD_DURATION_RANGE" in page
