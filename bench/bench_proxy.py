@@ -127,7 +127,8 @@ def main() -> int:
         stop(proxy)
         stop(upstream)
     lines = [f"bench_proxy.py on {platform.python_version()}, {os.cpu_count()} cores; {args.rounds} interleaved "
-             f"rounds of {args.seconds:g} s per target, one keep-alive connection, sequential; --server {args.server}; proxy "
+             f"rounds of {args.seconds:g} s per target, one keep-alive connection, sequential; "
+             f"--server {args.server}; proxy "
              f"{'without' if args.no_record else 'with'} --record; failures {failures}",
              "operation  target   n      p50 ms  p95 ms  p99 ms"]
     verdict = True

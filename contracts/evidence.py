@@ -24,7 +24,7 @@ UNOBSERVABLE = {
     "MEDIA_REACHABLE": "needs a request naming an unreachable URL",
 }
 _FRAME_FIELDS = ("first_image", "last_image")
-# OUTPUT_SIZE as the spec states it (a third reading, next to mockserver/state/timings.py and the client's).
+# OUTPUT_SIZE as the spec states it (a second reading, next to mockserver/state/timings.py: ARCHITECTURE.md).
 _SHORT_SIDES = {"480p": 480, "720p": 720, "1080p": 1080, "2k": 1440, "4k": 2160}
 _RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "21:9": (21, 9)}
 _BODY_PREDICATES = (
