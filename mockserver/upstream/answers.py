@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped,unused-ignore]
-
 OPERATIONS: dict[str, tuple[str, str]] = {
     "create": ("/api/open-api/v1/seedance/videos", "post"),
     "query": ("/api/open-api/v1/videos/{task_id}", "get"),
@@ -93,6 +91,8 @@ class AnswerJudge:
                              if isinstance(e, dict) and "id" in e and "status" in e}
         self.rules = rule_ids_of(spec.get("components", {})) | {
             str(r["x-rule"]) for r in spec.get("x-external-rules", []) if isinstance(r, dict) and "x-rule" in r}
+        import jsonschema  # type: ignore[import-untyped,unused-ignore]  # here: its import costs a start-up
+
         self._validators: dict[str, Any] = {}
         self._documented = {op: self._answer_schemas(op) for op in OPERATIONS}
         for name in {n for schemas in self._documented.values() for n in schemas.values()}:

@@ -11,7 +11,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
+from mockserver.upstream import QUERY_PREFIX, RESULTS_PATH
 from mockserver.upstream.answers import AnswerJudge, Difference, Expected
 from mockserver.upstream.book import FidelityBook
 from mockserver.upstream.evidence import Evidence
@@ -19,8 +21,6 @@ from mockserver.upstream.forward import Answer, Forwarder
 from mockserver.upstream.recording import TERMINAL, Recorder, mp4_facts, redact
 
 MAX_TASKS = 10_000  # tasks followed (and result URLs kept) at once, oldest forgotten first
-RESULTS_PATH = "/_mock/upstream/results/"
-QUERY_PREFIX = "/api/open-api/v1/videos/"
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Exchange:
     body: bytes
     mismatch: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    error: str = ""  # the answer's data.error (for the journal line)
 
 
 def _payload(answer: Answer) -> tuple[Any, bool]:
@@ -114,12 +115,12 @@ class Proxy:
                       "at": now, "owner": owner, "body": redact(body) if body is not None else
                       {"raw": raw[:4096].decode("utf-8", "replace")}, "status": answer.status,
                       "answer": redact(payload), "mismatch": keys})
-        return Exchange(answer.status, answer.headers, answer.body, keys, theirs)
+        return Exchange(answer.status, answer.headers, answer.body, keys, theirs, str(example["error"]))
 
     # -- query -------------------------------------------------------------------------------------
     def query(self, owner: str, task_id: str, headers: Mapping[str, str], now: float, base_url: str) -> Exchange:
         """Send a query on, judge it, note the task's progress, and point a result URL at this proxy."""
-        answer = self.forwarder.send("GET", QUERY_PREFIX + task_id, headers)
+        answer = self.forwarder.send("GET", QUERY_PREFIX + quote(task_id, safe=""), headers)
         payload, is_json = _payload(answer)
         shape = self.judge.judge_answer("query", answer.status, payload, is_json)
         data = _data(payload)
@@ -145,7 +146,7 @@ class Proxy:
             self._remember(self._results, nonce, (task_id, result["video_url"]))
             result["video_url"] = f"{base_url.rstrip('/')}{RESULTS_PATH}{nonce}.mp4"
             body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        return Exchange(answer.status, answer.headers, body, keys)
+        return Exchange(answer.status, answer.headers, body, keys, [], str(example["error"]))
 
     def _progress(self, task_id: str, seen: Seen, status: str, data: dict[str, Any], now: float,
                   payload: Any) -> list[tuple[str, bool]]:

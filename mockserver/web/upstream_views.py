@@ -9,7 +9,7 @@ import json
 import random
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -18,20 +18,23 @@ from mockserver.spec.validation import rule_ids
 from mockserver.state.errors import ApiError
 from mockserver.state.tasks import fingerprint
 from mockserver.state.timings import TIMINGS, documented_sizes, output_size, plan_timings
+from mockserver.upstream import QUERY_PREFIX, RESULTS_PATH
 from mockserver.upstream.answers import Expected
 from mockserver.upstream.book import timing_row
-from mockserver.upstream.forward import Forwarder, UpstreamError
-from mockserver.upstream.proxy import QUERY_PREFIX, RESULTS_PATH, Proxy
-from mockserver.upstream.recording import Recorder
-from mockserver.upstream.replay import ReplayPlanner
+from mockserver.upstream.evidence import assumptions_of
 from mockserver.web.control_views import guard
 from mockserver.web.jsonbody import InvalidJson, parse_json_body
 from mockserver.web.shared import host_url, media_type, ok, read_raw_body, state
+
+if TYPE_CHECKING:  # imported when configured: requests and jsonschema cost a plain emulator's start-up
+    from mockserver.upstream.proxy import Proxy
+    from mockserver.upstream.replay import ReplayPlanner
 
 upstream = Blueprint("upstream", __name__)
 fidelity = Blueprint("fidelity", __name__, url_prefix="/_mock")
 fidelity.before_request(guard)
 PROXY_KEY = "seedance_mock.proxy"
+SPEC_KEY = "seedance_mock.spec"
 REPLAY_KEY = "seedance_mock.replay"
 CREATE_PATH = "/api/open-api/v1/seedance/videos"
 HEAD_BYTES = 8 * 1024 * 1024  # the part of a result kept to read its MP4 header
@@ -83,6 +86,8 @@ def forward() -> Response | None:
 
 
 def _create() -> Response:
+    from mockserver.upstream.forward import UpstreamError
+
     px, st = _proxy(), state()
     px.book.count("requests")
     try:
@@ -104,11 +109,13 @@ def _create() -> Response:
     except UpstreamError as exc:
         px.book.count("upstream_errors")
         raise ApiError("BAD_GATEWAY", f"upstream: {exc}") from None
-    g.rules, g.mismatch = exchange.rules, exchange.mismatch
+    g.rules, g.mismatch, g.error_id = exchange.rules, exchange.mismatch, exchange.error
     return _answer(exchange.status, exchange.headers, exchange.body)
 
 
 def _query(task_id: str) -> Response:
+    from mockserver.upstream.forward import UpstreamError
+
     px = _proxy()
     px.book.count("requests")
     g.task_id = task_id[:200]
@@ -117,13 +124,15 @@ def _query(task_id: str) -> Response:
     except UpstreamError as exc:
         px.book.count("upstream_errors")
         raise ApiError("BAD_GATEWAY", f"upstream: {exc}") from None
-    g.mismatch = exchange.mismatch
+    g.mismatch, g.error_id = exchange.mismatch, exchange.error
     return _answer(exchange.status, exchange.headers, exchange.body)
 
 
 @upstream.get(RESULTS_PATH + "<nonce>.mp4", provide_automatic_options=False)
 def result(nonce: str) -> Response:
     """A result file of the real service, streamed through (its size and MP4 header recorded)."""
+    from mockserver.upstream.forward import UpstreamError
+
     px = _proxy()
     source = px.result_source(nonce)
     if source is None:
@@ -176,7 +185,9 @@ def fidelity_report() -> Response:
     st = state()
     px: Proxy | None = current_app.extensions.get(PROXY_KEY)
     planner: ReplayPlanner | None = current_app.extensions.get(REPLAY_KEY)
-    assumptions = st.extra["assumptions"]
+    assumptions = st.extra.get("assumptions")
+    if assumptions is None:
+        assumptions = st.extra.setdefault("assumptions", assumptions_of(current_app.extensions[SPEC_KEY]))
     if px is not None:
         data = px.book.report(assumptions, ours(st.families, list(px.book.timings)))
     else:
@@ -192,13 +203,14 @@ def fidelity_report() -> Response:
 
 def install(app: Flask, cfg: Mapping[str, Any], spec: Mapping[str, Any]) -> None:
     """Add the fidelity route, and the proxy / recorder / replay planner the configuration asks for."""
-    from mockserver.upstream.evidence import assumptions_of
     from mockserver.web.shared import EXTENSION
 
     st = app.extensions[EXTENSION]
-    st.extra["assumptions"] = assumptions_of(spec)
+    app.extensions[SPEC_KEY] = spec
     app.register_blueprint(fidelity)
     if cfg.get("REPLAY") or cfg.get("TIMINGS_FROM"):
+        from mockserver.upstream.replay import ReplayPlanner
+
         planner = ReplayPlanner(spec, _paths(cfg.get("REPLAY")), _paths(cfg.get("TIMINGS_FROM")),
                                 strict=bool(cfg.get("REPLAY_STRICT")), sizes=documented_sizes(st.families))
         app.extensions[REPLAY_KEY] = planner
@@ -206,6 +218,10 @@ def install(app: Flask, cfg: Mapping[str, Any], spec: Mapping[str, Any]) -> None
     elif cfg.get("REPLAY_STRICT"):
         raise ValueError("--replay-strict needs --replay PATH")
     if cfg.get("UPSTREAM"):
+        from mockserver.upstream.forward import Forwarder
+        from mockserver.upstream.proxy import Proxy
+        from mockserver.upstream.recording import Recorder
+
         recorder = Recorder(cfg["RECORD"]) if cfg.get("RECORD") else None
         forwarder = Forwarder(str(cfg["UPSTREAM"]), read_timeout=float(cfg.get("UPSTREAM_TIMEOUT") or 60.0))
         app.extensions[PROXY_KEY] = Proxy(spec, forwarder, recorder, bool(cfg.get("UPSTREAM_REFUSE_INVALID")))

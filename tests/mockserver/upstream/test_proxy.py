@@ -139,3 +139,13 @@ def test_the_dashboard_shows_the_mismatch_mark(tmp_path: Path) -> None:
         http.post(CREATE, json=std_body(duration=12), headers=AUTH)
         page = http.get("/_mock/ui/journal").get_data(as_text=True)
     assert 'class="rule mismatch"' in page and "rule:STD_DURATION_RANGE" in page
+
+
+def test_the_journal_names_the_services_error_and_odd_task_ids_are_sent_quoted() -> None:
+    clock = Clock()
+    with proxied(clock) as (http, _app, upstream):
+        assert http.get(query("vid_a%2Fb c"), headers=AUTH).status_code == 404
+        entry = http.get("/_mock/journal").get_json()["data"]["entries"][-1]
+        assert entry["error"] == "TASK_NOT_FOUND" and "mismatch" not in entry
+        seen = upstream.app.extensions[EXTENSION].backend.journal()[-1]["path"]
+        assert seen == "/api/open-api/v1/videos/vid_a/b c"  # one id, intact (PATH_INFO is decoded)
