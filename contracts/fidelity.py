@@ -40,6 +40,19 @@ def read_events(paths: Iterable[str | Path]) -> Iterator[tuple[str, dict[str, An
                     yield f"{path}:{number}", event
 
 
+def number(value: Any) -> float:
+    """A recorded number, 0.0 when the field is missing or not a finite number (recordings are input)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e12:
+        return float(value)
+    return 0.0
+
+
+def http_status(event: Mapping[str, Any]) -> int:
+    """A recorded HTTP status, 0 when missing or malformed."""
+    status = event.get("status")
+    return status if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000 else 0
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank quantile (0 for no values)."""
     if not values:
@@ -115,7 +128,7 @@ def _phases(events: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
         task, status = event.get("task"), event.get("task_status")
         if event.get("kind") != "poll" or not isinstance(task, str) or task in found:
             continue
-        since = float(event.get("since") or 0.0)
+        since = number(event.get("since"))
         if status == "processing":
             first.setdefault(task, since)
         elif status in TERMINAL:
@@ -148,7 +161,7 @@ def build_report(paths: Iterable[str | Path], spec: dict[str, Any],
     events = [(where, e) for where, e in read_events(paths)]
     for where, event in events:
         report.counts["events"] += 1
-        kind, status = event.get("kind"), int(event.get("status") or 0)
+        kind, status = event.get("kind"), http_status(event)
         answer = event.get("answer")
         if kind == "create":
             body = event.get("body")
@@ -171,8 +184,8 @@ def build_report(paths: Iterable[str | Path], spec: dict[str, Any],
             report.tally.add(found, {"where": where})
             task = event.get("task")
             if isinstance(task, str) and status == 200:
-                data = answer.get("data", {}) if isinstance(answer, dict) else {}
-                stamp = data.get("created_at")
+                data = answer.get("data") if isinstance(answer, dict) else None
+                stamp = data.get("created_at") if isinstance(data, dict) else None
                 created = stamp if isinstance(stamp, int) else 0
                 tasks[task] = _Task(body, str(event.get("owner", "")), created)
                 report.counts["tasks"] += 1
@@ -199,7 +212,7 @@ def build_report(paths: Iterable[str | Path], spec: dict[str, Any],
 
 
 def _progress(evidence: Evidence, seen: _Task, event: dict[str, Any], answer: Any) -> list[tuple[str, bool]]:
-    status, since = event.get("task_status"), float(event.get("since") or 0.0)
+    status, since = event.get("task_status"), number(event.get("since"))
     if status not in TERMINAL:
         if isinstance(status, str):
             seen.last_quiet = since

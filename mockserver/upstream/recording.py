@@ -12,7 +12,7 @@ import os
 import re
 import struct
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,19 @@ def redact(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         return {str(k): redact(v, depth + 1) for k, v in value.items()}
     return value
+
+
+def number(value: Any) -> float:
+    """A recorded number, 0.0 when the field is missing or not a finite number (recordings are input)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e12:
+        return float(value)
+    return 0.0
+
+
+def http_status(event: Mapping[str, Any]) -> int:
+    """A recorded HTTP status, 0 when missing or malformed."""
+    status = event.get("status")
+    return status if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000 else 0
 
 
 class Recorder:
@@ -98,7 +111,7 @@ class Lifecycle:
         for poll in self.polls:
             status = poll.get("task_status")
             if isinstance(status, str):
-                seen.append((float(poll.get("since", 0.0)), status))
+                seen.append((number(poll.get("since")), status))
         return seen
 
     def phases(self) -> tuple[float | None, float | None, str | None]:

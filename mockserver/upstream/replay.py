@@ -21,7 +21,7 @@ from mockserver.spec.validation import CreateValidator, rule_ids
 from mockserver.state.errors import ApiError
 from mockserver.state.tasks import Task
 from mockserver.upstream.answers import AnswerJudge, Difference
-from mockserver.upstream.recording import Lifecycle, lifecycles, redact
+from mockserver.upstream.recording import Lifecycle, http_status, lifecycles, redact
 
 log = logging.getLogger("seedance_mock.replay")
 NEVER = 10 * 365 * 86_400.0  # a recording that ended before the task finished: it stays as last seen
@@ -55,14 +55,14 @@ def drift_of(life: Lifecycle, judge: AnswerJudge, validator: CreateValidator) ->
                 found.append({"source": life.source, "task": life.task, "where": where, **diff.as_dict()})
 
     body = life.body
-    if int(life.create.get("status", 0)) == 200:
+    if http_status(life.create) == 200:
         broken = rule_ids(validator.violations(body))
         flag("create request", [Difference(r, None, "a recorded, accepted body the current spec rejects")
                                 for r in broken], life.create)
-    flag("create answer", judge.judge_answer("create", int(life.create.get("status", 0)), life.create.get("answer")),
+    flag("create answer", judge.judge_answer("create", http_status(life.create), life.create.get("answer")),
          life.create)
     for number, poll in enumerate(life.polls, 1):
-        flag(f"poll {number}", judge.judge_answer("query", int(poll.get("status", 0)), poll.get("answer")), poll)
+        flag(f"poll {number}", judge.judge_answer("query", http_status(poll), poll.get("answer")), poll)
     return found
 
 

@@ -197,3 +197,27 @@ def test_a_torn_last_line_is_skipped(recorded: Recorded, tmp_path: Path) -> None
     assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
     assert fidelity(http)["replay"]["replayed"] == 1
     assert json.loads(whole.splitlines()[0])["kind"] == "create"
+
+
+HOSTILE_LINES = [
+    '{"v":1,"kind":"create","task":"vid_h","status":"200","since":null,"body":[1,2],"answer":"nope"}',
+    '{"v":1,"kind":"create","task":"vid_i","status":200,"body":{"model":["x"]},"answer":{"data":[]}}',
+    '{"v":1,"kind":"poll","task":"vid_i","since":"soon","status":true,"task_status":7,"answer":null}',
+    '{"v":1,"kind":"poll","task":"vid_i","since":1e300,"status":200,"task_status":"completed","answer":{"data":{}}}',
+    '{"v":1,"kind":"final","task":"vid_i","answer":[]}', '{"v":1,"kind":"result","task":"vid_i","width":"w"}',
+    '[]', '7', '{"kind":"poll"}', '{"v":1,"kind":"create","task":{"a":1}}', 'not json at all',
+]
+
+
+def test_a_hostile_recording_neither_crashes_replay_nor_the_fidelity_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from contracts.cli import main as contracts_main
+
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(HOSTILE_LINES) + "\n", encoding="utf-8")
+    app, http = replay_app(Clock(), {"REPLAY": str(path), "TIMINGS_FROM": str(path)})
+    assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
+    assert fidelity(http)["replay"]["recorded"] >= 0
+    app.extensions[EXTENSION].backend.close()
+    assert contracts_main(["fidelity", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["events"] == 8  # the JSON objects among the lines
