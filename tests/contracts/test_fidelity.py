@@ -160,3 +160,17 @@ def test_end_to_end_with_two_processes(tmp_path: Path, capsys: pytest.CaptureFix
     assert status == 0
     assert {a["id"]: a["verdict"] for a in data["assumptions"]}["FAST_I2V_DURATION_RANGE"] == "contradicted"
     assert TOKEN not in recording.read_text()
+
+
+def test_the_report_lists_exactly_the_assumptions_of_the_spec_and_of_docs_assumptions() -> None:
+    import re
+
+    from contracts.evidence import assumptions_of
+    from contracts.spec import load_spec
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "assumptions.md").read_text(encoding="utf-8")
+    listed = text.split("## Billing", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", listed, re.M))
+    ids = [a.id for a in assumptions_of(load_spec())]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == documented
