@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.server import EmbeddedServer
 from tests.mockserver.upstream.helpers import (
     AUTH,
     CREATE,
@@ -111,9 +112,10 @@ def test_slower_timings_are_measured_against_ours(speed: float) -> None:
     assert total > 2.5 * (ours["queue"]["median"] + ours["processing"]["median"])
 
 
-def test_the_same_spec_upstream_confirms_every_assumption_it_touches(tmp_path: Path) -> None:
-    clock = Clock()
-    with proxied(clock) as (http, _app, _up):
+def test_the_same_spec_upstream_confirms_every_assumption_it_touches(
+        service: tuple[EmbeddedServer, Clock]) -> None:
+    upstream, clock = service
+    with proxied(clock, running=upstream) as (http, _app, _up):
         for body in (FAST_I2V, {**SP, "ratio": "2:1"}, std_body(duration=99), std_body(ratio=None),
                      std_body(images=[]), std_body(extra=1), {**SP, "duration": 5.0}):
             http.post(CREATE, json=body, headers=AUTH)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from mockserver import create_app
+from mockserver.server import EmbeddedServer
 from mockserver.web.shared import EXTENSION
 from tests.mockserver.upstream.helpers import (
     AUTH,
@@ -15,16 +16,20 @@ from tests.mockserver.upstream.helpers import (
     Clock,
     fidelity,
     mismatch_keys,
+    planted_spec,
     proxied,
     query,
     run_task,
+    schemas,
     std_body,
 )
 
+Service = tuple[EmbeddedServer, Clock]
 
-def test_create_and_query_go_upstream_with_the_callers_own_token() -> None:
-    clock = Clock()
-    with proxied(clock) as (http, app, upstream):
+
+def test_create_and_query_go_upstream_with_the_callers_own_token(service: Service) -> None:
+    upstream, clock = service
+    with proxied(clock, running=upstream) as (http, app, upstream):
         created = http.post(CREATE, json=std_body(), headers=AUTH)
         assert created.status_code == 200
         task_id = created.get_json()["data"]["task_id"]
@@ -38,18 +43,18 @@ def test_create_and_query_go_upstream_with_the_callers_own_token() -> None:
         assert refused.get_json()["data"]["error"] == "UNAUTHORIZED"
 
 
-def test_control_endpoints_stay_local() -> None:
-    clock = Clock()
-    with proxied(clock) as (http, _app, upstream):
+def test_control_endpoints_stay_local(service: Service) -> None:
+    upstream, clock = service
+    with proxied(clock, running=upstream) as (http, _app, upstream):
         http.post(CREATE, json=std_body(), headers=AUTH)
         assert http.get("/_mock/tasks").get_json()["data"]["tasks"] == []
         assert len(upstream.app.extensions[EXTENSION].backend.recent_tasks()) == 1
         assert http.get("/_mock/health").status_code == 200
 
 
-def test_a_rule_breaking_request_is_sent_and_its_verdict_noted() -> None:
-    clock = Clock()
-    with proxied(clock) as (http, _app, upstream):
+def test_a_rule_breaking_request_is_sent_and_its_verdict_noted(service: Service) -> None:
+    upstream, clock = service
+    with proxied(clock, running=upstream) as (http, _app, upstream):
         answer = http.post(CREATE, json=std_body(duration=99), headers=AUTH)
         assert answer.status_code == 400
         assert answer.get_json()["data"]["rules"] == ["STD_DURATION_RANGE"]
@@ -59,9 +64,9 @@ def test_a_rule_breaking_request_is_sent_and_its_verdict_noted() -> None:
         assert len(upstream.app.extensions[EXTENSION].backend.journal()) == 1
 
 
-def test_refuse_invalid_answers_locally_and_sends_nothing() -> None:
-    clock = Clock()
-    with proxied(clock, proxy_config={"UPSTREAM_REFUSE_INVALID": True}) as (http, _app, upstream):
+def test_refuse_invalid_answers_locally_and_sends_nothing(service: Service) -> None:
+    upstream, clock = service
+    with proxied(clock, proxy_config={"UPSTREAM_REFUSE_INVALID": True}, running=upstream) as (http, _app, upstream):
         answer = http.post(CREATE, json=std_body(duration=99), headers=AUTH)
         assert answer.status_code == 400
         assert answer.get_json()["data"]["rules"] == ["STD_DURATION_RANGE"]
@@ -83,10 +88,10 @@ def test_an_unreachable_service_is_a_502_in_the_envelope() -> None:
 
 
 def test_result_download_goes_through_the_proxy_and_the_journal_marks_nothing_when_all_agrees(
-        tmp_path: Path) -> None:
-    clock = Clock()
+        tmp_path: Path, service: Service) -> None:
+    upstream, clock = service
     record = tmp_path / "rec.jsonl"
-    with proxied(clock, proxy_config={"RECORD": str(record)}) as (http, _app, _upstream):
+    with proxied(clock, proxy_config={"RECORD": str(record)}, running=upstream) as (http, _app, _upstream):
         statuses = run_task(http, clock, std_body(), 20.0, 6)
         assert statuses[-1] == "completed"
         task_id = json.loads(record.read_text().splitlines()[0])["task"]
@@ -102,9 +107,9 @@ def test_result_download_goes_through_the_proxy_and_the_journal_marks_nothing_wh
     assert result["bytes"] == len(video.data)
 
 
-def test_no_token_in_the_journal_the_report_or_the_console(tmp_path: Path, caplog: object) -> None:
-    clock = Clock()
-    with proxied(clock) as (http, _app, _upstream):
+def test_no_token_in_the_journal_the_report_or_the_console(caplog: object, service: Service) -> None:
+    upstream, clock = service
+    with proxied(clock, running=upstream) as (http, _app, _upstream):
         run_task(http, clock, std_body(), 30.0, 4)
         http.post(CREATE, json=std_body(ratio="2:1"), headers=AUTH)
         text = json.dumps(http.get("/_mock/journal").get_json()) + json.dumps(fidelity(http))
@@ -112,9 +117,7 @@ def test_no_token_in_the_journal_the_report_or_the_console(tmp_path: Path, caplo
     assert TOKEN not in str(getattr(caplog, "text", ""))
 
 
-def test_planted_mismatch_is_marked_in_the_journal(tmp_path: Path) -> None:
-    from tests.mockserver.upstream.helpers import planted_spec, schemas
-
+def test_a_mismatch_is_marked_in_the_journal_and_on_the_dashboard(tmp_path: Path) -> None:
     def tighten(spec: dict[str, object]) -> None:
         schemas(spec)["STD_DURATION_RANGE"]["maximum"] = 10  # type: ignore[index]
 
@@ -125,25 +128,13 @@ def test_planted_mismatch_is_marked_in_the_journal(tmp_path: Path) -> None:
         entry = http.get("/_mock/journal").get_json()["data"]["entries"][-1]
         assert entry["mismatch"] == ["rule:STD_DURATION_RANGE"]
         assert mismatch_keys(fidelity(http)) == {"rule:STD_DURATION_RANGE"}
-
-
-def test_the_dashboard_shows_the_mismatch_mark(tmp_path: Path) -> None:
-    from tests.mockserver.upstream.helpers import planted_spec, schemas
-
-    def tighten(spec: dict[str, object]) -> None:
-        schemas(spec)["STD_DURATION_RANGE"]["maximum"] = 10  # type: ignore[index]
-
-    clock = Clock()
-    upstream_spec = planted_spec(tmp_path, "tight", tighten)
-    with proxied(clock, upstream_config={"SPEC_PATH": str(upstream_spec)}) as (http, _app, _upstream):
-        http.post(CREATE, json=std_body(duration=12), headers=AUTH)
         page = http.get("/_mock/ui/journal").get_data(as_text=True)
     assert 'class="rule mismatch"' in page and "rule:STD_DURATION_RANGE" in page
 
 
-def test_the_journal_names_the_services_error_and_odd_task_ids_are_sent_quoted() -> None:
-    clock = Clock()
-    with proxied(clock) as (http, _app, upstream):
+def test_the_journal_names_the_services_error_and_odd_task_ids_are_sent_quoted(service: Service) -> None:
+    upstream, clock = service
+    with proxied(clock, running=upstream) as (http, _app, upstream):
         assert http.get(query("vid_a%2Fb c"), headers=AUTH).status_code == 404
         entry = http.get("/_mock/journal").get_json()["data"]["entries"][-1]
         assert entry["error"] == "TASK_NOT_FOUND" and "mismatch" not in entry
