@@ -207,6 +207,9 @@ def install(app: Flask, cfg: Mapping[str, Any], spec: Mapping[str, Any]) -> None
 
     st = app.extensions[EXTENSION]
     app.extensions[SPEC_KEY] = spec
+    if cfg.get("UPSTREAM") and (cfg.get("REPLAY") or cfg.get("TIMINGS_FROM")):
+        raise ValueError("--replay and --timings-from shape the emulator's own tasks, and with --upstream every "
+                         "task is the real service's: use one or the other")
     app.register_blueprint(fidelity)
     if cfg.get("REPLAY") or cfg.get("TIMINGS_FROM"):
         from mockserver.upstream.replay import ReplayPlanner

@@ -67,6 +67,7 @@ def test_unreadable_specs_are_one_line_too(tmp_path: Path, capsys: pytest.Captur
     (["--upstream", "https://user:pw@example.com"], "must not carry credentials"),
     (["--record", "x.jsonl"], "need --upstream"),
     (["--replay-strict"], "--replay-strict needs --replay"),
+    (["--upstream", "http://127.0.0.1:9", "--timings-from", __file__], "use one or the other"),
     (["--upstream", "http://127.0.0.1:9", "--workers", "2"], "drop --workers"),
 ])
 def test_upstream_options_are_refused_when_they_cannot_work(capsys: pytest.CaptureFixture[str],
