@@ -111,10 +111,11 @@ class Proxy:
             stamp = data.get("created_at")
             created_at = stamp if isinstance(stamp, int) else int(now)
             self._remember(self._tasks, task_id, Seen(now, owner, body, model, created_at))
-        self._record({"kind": "create", "task": task_id if isinstance(task_id, str) else None, "since": 0.0,
-                      "at": now, "owner": owner, "body": redact(body) if body is not None else
-                      {"raw": raw[:4096].decode("utf-8", "replace")}, "status": answer.status,
-                      "answer": redact(payload), "mismatch": keys})
+        if self.recorder is not None:  # redacting answers costs: only when recording
+            self._record({"kind": "create", "task": task_id if isinstance(task_id, str) else None, "since": 0.0,
+                          "at": now, "owner": owner, "body": redact(body) if body is not None else
+                          {"raw": raw[:4096].decode("utf-8", "replace")}, "status": answer.status,
+                          "answer": redact(payload), "mismatch": keys})
         return Exchange(answer.status, answer.headers, answer.body, keys, theirs, str(example["error"]))
 
     # -- query -------------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class Proxy:
             evidence += self.evidence.on_private(answer.status)
         body = answer.body
         status = data.get("status") if answer.status == 200 else None
-        if seen is not None:
+        if seen is not None and self.recorder is not None:
             self._record({"kind": "poll", "task": task_id, "since": round(now - seen.created, 3), "owner": owner,
                           "status": answer.status, "task_status": status if seen.owner == owner else None,
                           "answer": redact(payload), "mismatch": keys})
