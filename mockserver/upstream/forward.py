@@ -100,12 +100,14 @@ class Forwarder:
         except requests.RequestException as exc:
             raise UpstreamError(_reason(exc)) from None
         headers = {k: response.headers[k] for k in PASSED_BACK_HEADERS if k in response.headers}
+        if response.headers.get("Content-Encoding"):
+            headers.pop("Content-Length", None)  # the chunks are decoded: the length changes
 
         def chunks() -> Iterator[bytes]:
             sent = 0
             with response:
                 try:
-                    for chunk in response.raw.stream(CHUNK, decode_content=False):
+                    for chunk in response.raw.stream(CHUNK, decode_content=True):
                         sent += len(chunk)
                         if sent > MAX_RESULT_BYTES:
                             return
