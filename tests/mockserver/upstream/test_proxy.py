@@ -140,3 +140,34 @@ def test_the_journal_names_the_services_error_and_odd_task_ids_are_sent_quoted(s
         assert entry["error"] == "TASK_NOT_FOUND" and "mismatch" not in entry
         seen = upstream.app.extensions[EXTENSION].backend.journal()[-1]["path"]
         assert seen == "/api/open-api/v1/videos/vid_a/b c"  # one id, intact (PATH_INFO is decoded)
+
+
+def test_a_hostile_service_is_bounded_and_judged() -> None:
+    from flask import Flask, Response
+
+    hostile = Flask("hostile")
+
+    @hostile.post(CREATE)
+    def html_error() -> Response:
+        return Response("<html>bad gateway</html>", status=502, mimetype="text/html")
+
+    @hostile.get("/api/open-api/v1/videos/<task_id>")
+    def huge(task_id: str) -> Response:
+        return Response(b'{"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}', mimetype="application/json")
+
+    with EmbeddedServer(app=hostile) as upstream:
+        app = create_app({"UPSTREAM": upstream.url})
+        http = app.test_client()
+        answer = http.post(CREATE, json=std_body(), headers=AUTH)
+        assert answer.status_code == 502 and answer.data == b"<html>bad gateway</html>"
+        too_big = http.get(query("vid_1"), headers=AUTH)
+        assert too_big.status_code == 502 and "over 4194304 bytes" in too_big.get_json()["msg"]
+        data = fidelity(http)
+        assert mismatch_keys(data) == {"path:#/components/schemas/ErrorEnvelope"}
+        assert data["counts"]["upstream_errors"] == 1
+        assert {a["id"]: a["verdict"] for a in data["assumptions"]}["ERROR_ENVELOPE"] == "contradicted"
+        app.extensions[EXTENSION].backend.close()
+        from tests.mockserver.upstream.helpers import proxy_of, settle
+
+        proxy_of(app).forwarder.close()
+        settle(upstream)
