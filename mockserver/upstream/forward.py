@@ -4,6 +4,7 @@ answer size caps, and only the headers the API needs (the caller's own Authoriza
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -80,6 +81,7 @@ class Forwarder:
                                             timeout=self.timeout, stream=True, allow_redirects=False)
         except requests.RequestException as exc:
             raise UpstreamError(_reason(exc)) from None
+        deadline = time.monotonic() + self.timeout[1]  # the read timeout bounds each read; this, the whole answer
         with response:
             data = bytearray()
             try:
@@ -87,6 +89,8 @@ class Forwarder:
                     data += chunk
                     if len(data) > MAX_ANSWER_BYTES:
                         raise UpstreamError(f"the answer is over {MAX_ANSWER_BYTES} bytes")
+                    if time.monotonic() > deadline:
+                        raise UpstreamError("the service did not answer in time")
             except (requests.RequestException, OSError, ValueError) as exc:
                 raise UpstreamError(_reason(exc)) from None
             kept = {k: response.headers[k] for k in PASSED_BACK_HEADERS

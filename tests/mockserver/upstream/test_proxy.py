@@ -171,3 +171,31 @@ def test_a_hostile_service_is_bounded_and_judged() -> None:
 
         proxy_of(app).forwarder.close()
         settle(upstream)
+
+
+def test_a_service_that_drips_its_answer_is_cut_at_the_timeout() -> None:
+    import time
+
+    from flask import Flask, Response
+
+    from tests.mockserver.upstream.helpers import proxy_of, settle
+
+    dripping = Flask("dripping")
+
+    @dripping.post(CREATE)
+    def drip() -> Response:
+        def chunks() -> object:
+            for _ in range(40):
+                time.sleep(0.1)
+                yield b" "
+
+        return Response(chunks(), mimetype="application/json")  # type: ignore[arg-type]
+
+    with EmbeddedServer(app=dripping) as upstream:
+        app = create_app({"UPSTREAM": upstream.url, "UPSTREAM_TIMEOUT": 0.5})
+        answer = app.test_client().post(CREATE, json=std_body(), headers=AUTH)
+        # Each read comes within the read timeout; the whole answer (4 s of drips) does not.
+        assert answer.status_code == 502 and "in time" in answer.get_json()["msg"]
+        proxy_of(app).forwarder.close()
+        app.extensions[EXTENSION].backend.close()
+        settle(upstream)
