@@ -1,5 +1,5 @@
 """`seedance-contracts`: check a server against the spec (Schemathesis + agreement), score the suite against spec
-mutants (`mutate`), or print the rules.
+mutants (`mutate`), judge recordings of the real service (`fidelity`), or print the rules.
 
 Only the standard library is imported at module level: `--help` and `--version` work on the base install, and a
 command run without the `contracts` extra says so in one line (exit 1) instead of a traceback.
@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     mutate.add_argument("--only", default=None, help="judge only mutants whose name contains this text")
     mutate.add_argument("--spec", default=None, help="path to openapi.yaml (default: the installed one)")
     mutate.add_argument("--token", default="sk_test", help="bearer token the app accepts (default sk_test)")
+    fidelity = sub.add_parser("fidelity", help="judge recordings of the real service: assumptions, rules, timings")
+    fidelity.add_argument("recordings", nargs="+", metavar="PATH", help="seedance-mock --record files")
+    fidelity.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    fidelity.add_argument("--spec", default=None, help="path to openapi.yaml (default: the installed one)")
+    fidelity.add_argument("--baseline", action="append", default=[], metavar="PATH",
+                          help="recordings of the emulator, for its timings per model (repeatable)")
+    fidelity.add_argument("--strict", action="store_true",
+                          help="exit 1 when an assumption is contradicted, a rule disagrees or an answer drifted")
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--json", action="store_true", help="JSON instead of a table")
     rules.add_argument("--spec", default=None, help="path to openapi.yaml")
@@ -131,6 +139,20 @@ def _mutate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.total and not report.survivors else EXIT_FAILED
 
 
+def _fidelity(args: argparse.Namespace) -> int:
+    import json
+
+    from contracts.fidelity import build_report, to_markdown
+    from contracts.spec import load_spec
+
+    report, evidence = build_report(args.recordings, load_spec(args.spec), args.baseline)
+    data = report.as_dict(evidence)
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.format == "json" else to_markdown(data), end="")
+    bad = (any(a["verdict"] == "contradicted" for a in data["assumptions"])
+           or any(not r["agrees"] for r in data["rules"]) or data["drift"])
+    return EXIT_FAILED if args.strict and bad else EXIT_OK
+
+
 def _rules(args: argparse.Namespace) -> int:
     from contracts.catalogue import Catalogue
     from contracts.spec import load_spec
@@ -151,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seedance-contracts: needs {', '.join(missing)} (the contracts extra): {INSTALL_HINT}",
               file=sys.stderr)
         return EXIT_MISSING_EXTRA
-    commands = {"check": _check, "mutate": _mutate, "rules": _rules}
+    commands = {"check": _check, "mutate": _mutate, "rules": _rules, "fidelity": _fidelity}
     try:
         return commands[args.command](args)
     except (OSError, ValueError, ImportError, AttributeError) as error:

@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CORS answers for browser pages of ORIGIN (scheme://host[:port] or *)")
     p.add_argument("--quiet", action="store_true", help="no line per request; warnings only")
     p.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="console lines as text or JSON")
+    real = p.add_argument_group("the real service (docs/real-service.md)")
+    real.add_argument("--spec", metavar="PATH", help="run from this copy of openapi.yaml (checked at start-up)")
+    real.add_argument("--upstream", metavar="URL",
+                      help="forward create, query and result download to URL, judging both ways (GET /_mock/fidelity)")
+    real.add_argument("--upstream-refuse-invalid", action="store_true",
+                      help="answer a request that breaks a rule here: nothing is sent, nothing billed")
+    real.add_argument("--upstream-timeout", type=finite(low=0.1, high=3600), metavar="SECONDS",
+                      help="read timeout of a call to the service (60)")
+    real.add_argument("--record", metavar="PATH", help="append each task's lifecycle as JSON lines (with --upstream)")
+    real.add_argument("--replay", metavar="PATH", action="append",
+                      help="matching creates replay a recorded task's timeline (repeatable)")
+    real.add_argument("--replay-strict", action="store_true", help="refuse creates that match no recording (404)")
+    real.add_argument("--timings-from", metavar="PATH", action="append",
+                      help="draw queue/processing times per model from recordings (repeatable)")
     return p
 
 
@@ -85,12 +99,22 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "MAX_BODY_BYTES": args.max_body_bytes,
         "CONTROL_TOKEN": args.control_token,
         "CORS_ORIGIN": args.cors,
+        "SPEC_PATH": args.spec,
+        "UPSTREAM": args.upstream,
+        "UPSTREAM_TIMEOUT": args.upstream_timeout,
+        "RECORD": args.record,
+        "REPLAY": args.replay,
+        "TIMINGS_FROM": args.timings_from,
     }
     config = {k: v for k, v in pairs.items() if v is not None}
     if args.control_from_anywhere:
         config["CONTROL_LOOPBACK_ONLY"] = False
     if args.trust_proxy:
         config["TRUST_PROXY"] = True
+    if args.upstream_refuse_invalid:
+        config["UPSTREAM_REFUSE_INVALID"] = True
+    if args.replay_strict:
+        config["REPLAY_STRICT"] = True
     if args.log_format != "text":
         config["LOG_FORMAT"] = args.log_format
     return config
@@ -139,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("--workers needs granian: " + INSTALL_MOCK, 2)
     if args.server == "waitress" and args.workers is not None:
         return _fail("--workers runs on granian: drop --server waitress", 2)
+    if multi and (args.upstream or args.record):
+        return _fail("--upstream and --record keep their state in one process: drop --workers", 2)
     try:
         app = create_app(config)
     except StoreError as exc:

@@ -26,7 +26,8 @@ LAYER_MAY_IMPORT: dict[str, set[str]] = {
     "state": {"state"},
     "spec": {"spec", "state"},
     "media": {"media", "state"},
-    "web": {"web", "state", "spec", "media", "version"},
+    "upstream": {"upstream", "state", "spec"},
+    "web": {"web", "state", "spec", "media", "upstream", "version"},
     "serving": {"serving", "web", "state", "version", ""},
 }
 LAYER_MUST_NOT_USE: dict[str, set[str]] = {
@@ -34,6 +35,7 @@ LAYER_MUST_NOT_USE: dict[str, set[str]] = {
     "state": {"flask", "werkzeug", "waitress", "granian", "jsonschema", "jsonschema_rs", "yaml", "av", "requests"},
     "spec": {"flask", "werkzeug", "waitress", "granian", "redis", "av", "requests"},
     "media": {"flask", "werkzeug", "waitress", "granian", "redis", "jsonschema", "yaml", "requests"},
+    "upstream": {"flask", "werkzeug", "waitress", "granian", "redis", "av", "pytest"},
     "web": {"granian", "redis", "requests", "pytest"},
     "serving": {"redis", "jsonschema", "av", "pytest"},
 }

@@ -59,3 +59,20 @@ def billing_units(spec: dict[str, Any]) -> dict[str, str]:
             for model in schema.get("x-models", []):
                 units[str(model)] = str(schema["x-billing"].get("unit", ""))
     return units
+
+
+def load_checked_spec(path: str | Path) -> dict[str, Any]:
+    """Load and check the spec at `path` (`--spec`): ValueError with one clear line when it cannot be used."""
+    from mockserver.spec.check import check_spec
+
+    try:
+        spec = load_spec(path)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    check_spec(spec, str(path))
+    return spec
+

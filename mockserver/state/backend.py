@@ -35,6 +35,8 @@ from mockserver.state.timings import applied_ratio, output_size, plan_timings, r
 
 Clock = Callable[[], float]
 IdFactory = Callable[[], str]
+Planner = Callable[[Task, Mapping[str, Any], float], Task]
+"""Rewrites a new task's simulated timeline and outcome (task, body, speed) -> task: replay of recordings."""
 FAILED_CODE = "GENERATION_FAILED"
 MAX_TEXT = 2048  # any string we keep from a caller (URLs, reasons, bodies) is cut to this
 _EVICT_EVERY = 64  # writes between eviction sweeps
@@ -98,6 +100,7 @@ class Backend(SharedControl):
         self._lock = threading.Lock()
         self._writes = 0
         self._journal = JournalWriter(store, config.journal_size, config.journal_bytes)
+        self.planner: Planner | None = None  # set by the upstream features (--replay, --timings-from)
 
     # -- tasks -------------------------------------------------------------------------------------
     def knows_model(self, model: object) -> bool:
@@ -140,6 +143,8 @@ class Backend(SharedControl):
                 task_id, owner, model, now, now + queued, now + queued + processing, "completed",
                 width, height, duration, applied_ratio(body), resolution_label(family, model, body), body=text,
             )
+            if self.planner is not None:
+                task = self.planner(task, body, self.speed())
             try:
                 in_flight = self.store.add_task(task, cap_in_flight, now)
             except KeyError:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from mockserver.spec.external_rules import ExternalRules
-from mockserver.spec.loader import billing_units, external_rules, family_models, load_spec, spec_path
+from mockserver.spec.loader import billing_units, external_rules, family_models, load_checked_spec, spec_path
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend, BackendConfig, instance_name
 from mockserver.state.store import open_store
@@ -24,6 +24,7 @@ from mockserver.web.file_views import files
 from mockserver.web.middleware import DropMiddleware
 from mockserver.web.request_log import request_log
 from mockserver.web.shared import EXTENSION, MockState
+from mockserver.web.upstream_views import install as install_upstream
 
 DEFAULTS: dict[str, Any] = {
     "API_KEYS": [],
@@ -42,6 +43,14 @@ DEFAULTS: dict[str, Any] = {
     "CONTROL_TOKEN": None,
     "TRUST_PROXY": False,
     "CORS_ORIGIN": None,
+    # The upstream features (docs/real-service.md): proxy, recording, replay.
+    "UPSTREAM": None,
+    "UPSTREAM_REFUSE_INVALID": False,
+    "UPSTREAM_TIMEOUT": 60.0,
+    "RECORD": None,
+    "REPLAY": None,
+    "REPLAY_STRICT": False,
+    "TIMINGS_FROM": None,
 }
 
 
@@ -72,6 +81,13 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CONTROL_TOKEN": str,
     "TRUST_PROXY": _to_bool,
     "CORS_ORIGIN": str,
+    "UPSTREAM": str,
+    "UPSTREAM_REFUSE_INVALID": _to_bool,
+    "UPSTREAM_TIMEOUT": float,
+    "RECORD": str,
+    "REPLAY": str,
+    "REPLAY_STRICT": _to_bool,
+    "TIMINGS_FROM": str,
 }
 
 
@@ -116,7 +132,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the emulator: the spec is located, compiled and checked once, here."""
     cfg = resolve_config(config)
     path = Path(cfg["SPEC_PATH"] or spec_path())
-    spec = load_spec(path)
+    spec = load_checked_spec(path)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_BODY_BYTES"])
     # Flask's automatic OPTIONS answers text/html; without it OPTIONS is a 405 in the envelope (CORS
@@ -141,6 +157,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(control)
     app.register_blueprint(dashboard)
     app.register_blueprint(files)
+    install_upstream(app, cfg, spec)
     register_error_handlers(app)
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -67,8 +67,8 @@ class PendingEntry(LazyEntry):
     """The raw pieces of one request and its answer, captured cheaply on the request path; the journal's
     dict (headers, capped bodies) is built only when somebody reads it."""
 
-    __slots__ = ("answer", "body", "error", "headers", "method", "millis", "path", "rules", "status", "task_id",
-                 "token")
+    __slots__ = ("answer", "body", "error", "headers", "method", "millis", "mismatch", "path", "rules", "status",
+                 "task_id", "token")
 
     def __init__(self, response: Response, path: str, millis: float) -> None:
         super().__init__()
@@ -86,6 +86,7 @@ class PendingEntry(LazyEntry):
         self.rules: list[str] = list(g.get("rules", ()))
         self.error: str = g.get("error_id", "") if self.status >= 400 else ""
         self.task_id: str = g.get("task_id", "")
+        self.mismatch: list[str] = list(g.get("mismatch", ()))  # --upstream: how the real answer differs
         # Copies of what the request owned (the environ and buffers go away with it), bounded in size.
         self.headers = [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k == "CONTENT_TYPE"]
         self.body: bytes = g.get("raw_body", b"")[: BODY_CAP * 4]
@@ -111,6 +112,7 @@ class PendingEntry(LazyEntry):
             "task_id": self.task_id,
             "request": {"headers": _headers(dict(self.headers)), "body": _body_text(self.body)},
             "response": {"status": self.status, "body": _body_text(self.answer)},
+            **({"mismatch": self.mismatch} if self.mismatch else {}),
         }
 
     def line(self) -> str:
@@ -121,6 +123,8 @@ class PendingEntry(LazyEntry):
             parts.append(detail)
         if self.task_id:
             parts.append(self.task_id)
+        if self.mismatch:
+            parts.append("mismatch=" + ",".join(self.mismatch)[:200])
         if self.token:
             parts.append(f"tok={self.token[:9]}")
         return " ".join(parts)

@@ -123,6 +123,9 @@
     const chips = (entry.rules || []).map((rule) =>
       el("span", { class: "rule", title: `${rule}: ${quotes[rule] || "no quote in the spec"}` }, rule));
     if (!chips.length && entry.error) chips.push(el("span", { class: "rule plain", title: "error id (not a body rule)" }, entry.error));
+    if (entry.mismatch && entry.mismatch.length) {
+      chips.push(el("span", { class: "rule mismatch", title: `the real service differs from the spec: ${entry.mismatch.join(", ")} (GET /_mock/fidelity)` }, "mismatch"));
+    }
     return chips;
   }
 
