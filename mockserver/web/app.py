@@ -13,12 +13,12 @@ from flask import Flask
 from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.loader import billing_units, external_rules, family_models, load_spec, spec_path
 from mockserver.spec.validation import CreateValidator
-from mockserver.state.backend import Backend, BackendConfig, instance_name
+from mockserver.state.backend import DEFAULT_MAX_TASKS, Backend, BackendConfig, instance_name
 from mockserver.state.store import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors
-from mockserver.web.dashboard import dashboard
+from mockserver.web.dashboard import dashboard, root
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
 from mockserver.web.middleware import DropMiddleware
@@ -42,6 +42,10 @@ DEFAULTS: dict[str, Any] = {
     "CONTROL_TOKEN": None,
     "TRUST_PROXY": False,
     "CORS_ORIGIN": None,
+    "ALLOWED_HOSTS": [],
+    "BIND_HOST": None,
+    "MAX_TASKS": DEFAULT_MAX_TASKS,
+    "DELAYS_PER_TOKEN": 2,
 }
 
 
@@ -72,6 +76,10 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CONTROL_TOKEN": str,
     "TRUST_PROXY": _to_bool,
     "CORS_ORIGIN": str,
+    "ALLOWED_HOSTS": _to_keys,
+    "BIND_HOST": str,
+    "MAX_TASKS": int,
+    "DELAYS_PER_TOKEN": int,
 }
 
 
@@ -91,6 +99,9 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValueError("SPEED must be a finite number > 0")
     merged["SPEED"] = speed
     merged["API_KEYS"] = list(merged["API_KEYS"] or [])
+    merged["ALLOWED_HOSTS"] = list(merged["ALLOWED_HOSTS"] or [])
+    if int(merged["MAX_TASKS"]) < 1 or int(merged["DELAYS_PER_TOKEN"]) < 1:
+        raise ValueError("MAX_TASKS and DELAYS_PER_TOKEN must be at least 1")
     return merged
 
 
@@ -104,6 +115,7 @@ def build_backend(cfg: Mapping[str, Any], families: Mapping[str, list[str]]) -> 
             journal_size=int(cfg["JOURNAL_SIZE"]),
             journal_bytes=int(cfg["JOURNAL_BYTES"]),
             instance=cfg["INSTANCE"] or instance_name(),
+            max_tasks=int(cfg["MAX_TASKS"]),
         ),
         families,
         open_store(cfg["STORE"]),
@@ -140,6 +152,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(control)
     app.register_blueprint(dashboard)
+    app.register_blueprint(root)
     app.register_blueprint(files)
     register_error_handlers(app)
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
