@@ -30,7 +30,7 @@ from mockserver.serving.options import (
     DEFAULT_MAX_TASKS,
     DEFAULT_THREADS,
     ServingOptions,
-    delays_per_token,
+    delay_slots,
 )
 from mockserver.version import VERSION
 
@@ -95,9 +95,10 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "ALLOWED_HOSTS": args.allowed_hosts,
         "MAX_TASKS": args.max_tasks,
         "BIND_HOST": args.host,
-        "DELAYS_PER_TOKEN": delays_per_token(args.threads),
     }
     config = {k: v for k, v in pairs.items() if v is not None}
+    if args.threads != DEFAULT_THREADS:  # the app's defaults fit the default threads
+        config["DELAYS_PER_TOKEN"], config["DELAYS_TOTAL"] = delay_slots(args.threads)
     if args.control_from_anywhere:
         config["CONTROL_LOOPBACK_ONLY"] = False
     if args.trust_proxy:

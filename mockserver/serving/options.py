@@ -43,7 +43,7 @@ def base_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def delays_per_token(threads: int) -> int:
-    """How many of a process' `threads` one token's forced delays may hold at once (a quarter, at least
-    one): the others stay free for other tokens and for /_mock/health."""
-    return max(1, threads // 4)
+def delay_slots(threads: int) -> tuple[int, int]:
+    """How many of a process' `threads` forced delays may hold: (one token: half, every token: all but two;
+    at least one each). The rest stay free for other tokens and for /_mock/health."""
+    return max(1, threads // 2), max(1, threads - 2)

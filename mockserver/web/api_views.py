@@ -43,7 +43,8 @@ def delay_slots(st: MockState) -> DelaySlots:
     """This process' forced-delay slots (one set per app)."""
     slots: DelaySlots | None = st.extra.get(SLOTS_KEY)
     if slots is None:
-        slots = st.extra.setdefault(SLOTS_KEY, DelaySlots(int(st.config["DELAYS_PER_TOKEN"])))
+        slots = st.extra.setdefault(SLOTS_KEY, DelaySlots(int(st.config["DELAYS_PER_TOKEN"]),
+                                                          int(st.config["DELAYS_TOTAL"])))
     return slots
 
 

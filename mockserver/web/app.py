@@ -45,7 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_HOSTS": [],
     "BIND_HOST": None,
     "MAX_TASKS": DEFAULT_MAX_TASKS,
-    "DELAYS_PER_TOKEN": 2,
+    "DELAYS_PER_TOKEN": 4,
+    "DELAYS_TOTAL": 6,
 }
 
 
@@ -80,6 +81,7 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "BIND_HOST": str,
     "MAX_TASKS": int,
     "DELAYS_PER_TOKEN": int,
+    "DELAYS_TOTAL": int,
 }
 
 
@@ -100,8 +102,8 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     merged["SPEED"] = speed
     merged["API_KEYS"] = list(merged["API_KEYS"] or [])
     merged["ALLOWED_HOSTS"] = list(merged["ALLOWED_HOSTS"] or [])
-    if int(merged["MAX_TASKS"]) < 1 or int(merged["DELAYS_PER_TOKEN"]) < 1:
-        raise ValueError("MAX_TASKS and DELAYS_PER_TOKEN must be at least 1")
+    if min(int(merged["MAX_TASKS"]), int(merged["DELAYS_PER_TOKEN"]), int(merged["DELAYS_TOTAL"])) < 1:
+        raise ValueError("MAX_TASKS, DELAYS_PER_TOKEN and DELAYS_TOTAL must be at least 1")
     return merged
 
 

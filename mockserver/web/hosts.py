@@ -15,6 +15,9 @@ from typing import Any
 from mockserver.state.errors import ApiError
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+IN_PROCESS_NAME = "seedance-mock.test"
+"""The in-process fixture's host (mockserver/testing.py): requests never leave the process, and `.test` is a
+reserved top-level domain no public DNS answers, so no page can be served under it to rebind."""
 _ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})  # binding every interface names no host
 
 
@@ -35,7 +38,7 @@ def allowed_names(config: Mapping[str, Any]) -> frozenset[str]:
     names = {host_name(name) for name in extra if name}
     if bound not in _ANY_ADDRESS:
         names.add(bound)
-    return LOOPBACK_NAMES | names
+    return LOOPBACK_NAMES | {IN_PROCESS_NAME} | names
 
 
 def check_host(environ: Mapping[str, Any], config: Mapping[str, Any]) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -97,9 +98,8 @@ class _Recorder:
 
 
 def _app_seeing(seen: list[dict[str, object]]) -> BodyLimit:
-    def app(environ: dict[str, object], start_response: _Recorder) -> list[bytes]:
-        stream = environ["wsgi.input"]
-        seen.append({"length": environ.get("CONTENT_LENGTH"), "body": stream.read(),  # type: ignore[attr-defined]
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append({"length": environ.get("CONTENT_LENGTH"), "body": environ["wsgi.input"].read(),
                      "te": environ.get("HTTP_TRANSFER_ENCODING")})
         start_response("200 OK", [])
         return [b"ok"]

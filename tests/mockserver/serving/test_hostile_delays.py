@@ -1,5 +1,6 @@
 """Item 4: one tenant cannot stall the others. Ten parallel creates with `delay=6` of one token used to take
-all 8 threads (health took 5.5 s); now a token holds at most a quarter of them, the rest answer 429 at once."""
+all 8 threads (health took 5.5 s); now a token holds at most half of them and all tokens all but two; the
+rest answer 429 at once."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def test_a_token_holds_at_most_its_slots_and_gets_them_back() -> None:
-    slots = DelaySlots(per_token=2)
+    slots = DelaySlots(per_token=2, total=8)
     with slots.hold("a", 1), slots.hold("a", 1):
         with pytest.raises(ApiError) as refused, slots.hold("a", 6):
             pass
@@ -30,6 +31,25 @@ def test_a_token_holds_at_most_its_slots_and_gets_them_back() -> None:
     assert slots.sleeping() == 0
     with slots.hold("a", 1):
         pass
+
+
+def test_every_token_together_leaves_threads_free() -> None:
+    slots = DelaySlots(per_token=4, total=2)
+    with slots.hold("a", 1), slots.hold("b", 1):
+        with pytest.raises(ApiError) as refused, slots.hold("c", 1):
+            pass
+        assert refused.value.error_id == "TOO_MANY_DELAYS"
+    with slots.hold("c", 1):
+        assert slots.sleeping() == 1
+
+
+def test_the_cli_splits_the_threads() -> None:
+    from mockserver.cli import build_parser, config_from_args
+    from mockserver.serving.options import delay_slots
+
+    assert delay_slots(8) == (4, 6) and delay_slots(1) == (1, 1) and delay_slots(3) == (1, 1)
+    config = config_from_args(build_parser().parse_args(["--threads", "16"]))
+    assert (config["DELAYS_PER_TOKEN"], config["DELAYS_TOTAL"]) == (8, 14)
 
 
 def test_slots_are_released_when_the_request_fails() -> None:
@@ -97,4 +117,4 @@ def test_health_and_other_tokens_answer_within_a_second_while_one_token_sleeps(e
         thread.join(30)
     assert status == 200 and health_took < 1.0
     assert other == 200 and other_took < 1.0
-    assert sorted(answers) == sorted([(200, "")] * 2 + [(429, "TOO_MANY_DELAYS")] * 8)
+    assert sorted(answers) == sorted([(200, "")] * 4 + [(429, "TOO_MANY_DELAYS")] * 6)

@@ -85,26 +85,34 @@ def test_two_instances_racing_fail_and_complete_end_one_way(two_instances: Calla
     first, second = two_instances()
     for _ in range(10):
         task_id = first.create("t", std_body()).task_id
-        results: list[str] = []
-        barrier = threading.Barrier(2)
-
-        def force(backend: Backend, how: str) -> None:
-            barrier.wait()
-            try:
-                (backend.fail_task(task_id, at="now") if how == "fail" else backend.complete_task(task_id))
-                results.append(how)
-            except ApiError as exc:
-                results.append(f"{exc.status}")
-
-        racers = [threading.Thread(target=force, args=(first, "fail")),
-                  threading.Thread(target=force, args=(second, "complete"))]
-        for racer in racers:
-            racer.start()
-        for racer in racers:
-            racer.join(10)
+        results = _race(task_id, (first, "fail"), (second, "complete"))
         assert sorted(results) in (["409", "fail"], ["409", "complete"])
         winner = next(r for r in results if r != "409")
         assert first.lookup(task_id).outcome == ("failed" if winner == "fail" else "completed")
+
+
+def _race(task_id: str, *forces: tuple[Backend, str]) -> list[str]:
+    """Force `task_id` from several instances at once; what each got ("fail", "complete" or "409")."""
+    results: list[str] = []
+    barrier = threading.Barrier(len(forces))
+
+    def force(backend: Backend, how: str) -> None:
+        barrier.wait()
+        try:
+            if how == "fail":
+                backend.fail_task(task_id, at="now")
+            else:
+                backend.complete_task(task_id)
+            results.append(how)
+        except ApiError as exc:
+            results.append(f"{exc.status}")
+
+    racers = [threading.Thread(target=force, args=pair) for pair in forces]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(10)
+    return results
 
 
 def test_control_client_set_speed_and_fail_now() -> None:
@@ -112,8 +120,8 @@ def test_control_client_set_speed_and_fail_now() -> None:
         control = ControlClient(srv.url)
         assert control.set_speed(60) == 60
         assert control.now() > 0
-        status, _, body = call(srv.url, "POST", CREATE, json.dumps(VALID).encode(),
-                               {"Authorization": "Bearer sk_x", "Content-Type": "application/json"})
+        _, _, body = call(srv.url, "POST", CREATE, json.dumps(VALID).encode(),
+                          {"Authorization": "Bearer sk_x", "Content-Type": "application/json"})
         task_id = json.loads(body)["data"]["task_id"]
         assert control.fail_task(task_id, at="now")["status"] == "failed"
         with pytest.raises(ControlError) as refused:

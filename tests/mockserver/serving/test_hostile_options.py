@@ -7,6 +7,7 @@ start-up lines name the dashboard; GET / leads to it; the docs' options table li
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
@@ -109,10 +110,8 @@ def _answered_among(url: str, count: int, window: float = 4.0) -> tuple[int, int
             while time.monotonic() < deadline:
                 for key, _ in sel.select(0.2):
                     sel.unregister(key.fileobj)
-                    try:
+                    with contextlib.suppress(OSError):
                         answered += key.fileobj.recv(64).startswith(b"HTTP/1.1 200")  # type: ignore[union-attr]
-                    except OSError:
-                        pass
         return len(conns), answered
     finally:
         for conn in conns:
