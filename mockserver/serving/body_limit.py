@@ -71,7 +71,10 @@ class BodyLimit:
                 # A body past the drain budget would be reset anyway: answer without reading any of it.
                 return self._refuse(environ, start_response, drain_it=int(length) <= DRAIN_BYTES)
             return self.app(environ, start_response)
-        body, over = _read_up_to(environ["wsgi.input"], self.max_body)
+        try:
+            body, over = _read_up_to(environ["wsgi.input"], self.max_body)
+        except (OSError, ValueError, RuntimeError):
+            return self._answer(start_response, 400, "INVALID_JSON", "the chunked request body could not be read")
         if over:
             return self._refuse(environ, start_response, drain_it=True)
         environ["wsgi.input"] = io.BytesIO(body)
@@ -83,12 +86,16 @@ class BodyLimit:
         # A client that asked `Expect: 100-continue` has not sent the body: reading would invite it to.
         if drain_it and str(environ.get("HTTP_EXPECT", "")).lower() != "100-continue":
             drain(environ["wsgi.input"])
-        msg = f"request body exceeds {self.max_body} bytes"
-        body = json.dumps(envelope(413, "BODY_TOO_LARGE", msg)).encode("utf-8")
-        start_response("413 Request Entity Too Large", [
-            ("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close"),
-        ])
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("%s %s 413 BODY_TOO_LARGE (refused by the HTTP server)",
                              environ.get("REQUEST_METHOD", "-"), str(environ.get("PATH_INFO", "-"))[:200])
+        return self._answer(start_response, 413, "BODY_TOO_LARGE", f"request body exceeds {self.max_body} bytes")
+
+    @staticmethod
+    def _answer(start_response: Callable[..., Any], status: int, error_id: str, msg: str) -> list[bytes]:
+        body = json.dumps(envelope(status, error_id, msg)).encode("utf-8")
+        reason = "Request Entity Too Large" if status == 413 else "Bad Request"
+        start_response(f"{status} {reason}", [
+            ("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close"),
+        ])
         return [body]

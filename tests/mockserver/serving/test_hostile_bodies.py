@@ -138,3 +138,13 @@ def test_a_client_waiting_for_100_continue_is_not_asked_for_the_body() -> None:
 def test_draining_is_bounded_in_bytes() -> None:
     stream = io.BytesIO(b"x" * 1_000_000)
     assert drain(stream, budget=200_000) == 200_000
+
+
+def test_a_chunked_body_that_breaks_off_is_a_400_not_a_500() -> None:
+    class Broken:
+        def read(self, _size: int) -> bytes:
+            raise OSError("client went away")
+
+    start = _Recorder()
+    answer = _app_seeing([])({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": Broken()}, start)
+    assert start.status.startswith("400") and json.loads(b"".join(answer))["data"]["error"] == "INVALID_JSON"
