@@ -109,10 +109,6 @@ def unreachable(base_url: str, timeout: float = PROBE_TIMEOUT) -> str | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    problem = unreachable(args.base_url)
-    if problem:
-        print(f"seedance-contracts: {problem}", file=sys.stderr)
-        return EXIT_USAGE
     from contracts.agreement import run_agreement
     from contracts.catalogue import Catalogue
     from contracts.schemathesis_run import run_schemathesis
@@ -123,6 +119,10 @@ def _check(args: argparse.Namespace) -> int:
     catalogue = Catalogue(load_spec(args.spec))
     oracle = SpecOracle(catalogue.spec)
     client: ClientCheck = load_callable(args.client) if args.client else oracle
+    problem = unreachable(args.base_url)  # once, after the options were checked and before any case is sent
+    if problem:
+        print(f"seedance-contracts: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     strategies = BodyStrategies(catalogue, oracle)
     server = HttpServer(args.base_url, args.token)
     print(f"agreement: {args.client or 'spec'} vs {args.base_url} "
