@@ -101,7 +101,8 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValueError("SPEED must be a finite number > 0")
     merged["SPEED"] = speed
     merged["API_KEYS"] = list(merged["API_KEYS"] or [])
-    merged["ALLOWED_HOSTS"] = list(merged["ALLOWED_HOSTS"] or [])
+    hosts = merged["ALLOWED_HOSTS"] or []
+    merged["ALLOWED_HOSTS"] = _to_keys(hosts) if isinstance(hosts, str) else list(hosts)
     if min(int(merged["MAX_TASKS"]), int(merged["DELAYS_PER_TOKEN"]), int(merged["DELAYS_TOTAL"])) < 1:
         raise ValueError("MAX_TASKS, DELAYS_PER_TOKEN and DELAYS_TOTAL must be at least 1")
     return merged

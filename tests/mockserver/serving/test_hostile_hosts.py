@@ -77,6 +77,12 @@ def test_allowed_names_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert client.get("/_mock/health", headers={"Host": "c.test"}).status_code == 403
 
 
+def test_allowed_names_given_as_one_string_are_split() -> None:
+    client = create_app({"SEED": 1, "ALLOWED_HOSTS": "a.test,b.test"}).test_client()
+    assert client.get("/_mock/health", headers={"Host": "a.test"}).status_code == 200
+    assert client.get("/_mock/health", headers={"Host": "a"}).status_code == 403
+
+
 def test_binding_every_interface_allows_no_extra_name() -> None:
     assert allowed_names({"BIND_HOST": "0.0.0.0"}) == allowed_names({})
     assert host_name("[::1]:8000") == "::1" and host_name("Example.COM:80") == "example.com"
