@@ -7,6 +7,11 @@ the limit and passes it on. So here, before the app: a Content-Length over the l
 that grows past it, is answered 413 BODY_TOO_LARGE in the envelope after the rest of the body has been
 read and discarded (at most DRAIN_BYTES, DRAIN_SECONDS: nginx's "lingering close"); a chunked body within
 the limit reaches the app whole, with its Content-Length, as waitress hands it over.
+
+Known limit (granian has no body read timeout, and reading its body from any thread but its own stalls the
+worker, measured): a client that stops sending mid-body holds the worker thread reading it until it closes
+the connection. That was already so for every body within the limit; waitress reads bodies asynchronously
+and is not affected.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ def _read_up_to(stream: Any, limit: int) -> tuple[bytes, bool]:
 
 
 def drain(stream: Any, budget: int = DRAIN_BYTES, seconds: float = DRAIN_SECONDS) -> int:
-    """Read and discard `stream` until its end, `budget` bytes or `seconds`; returns the bytes read."""
+    """Read and discard `stream` until its end, `budget` bytes or `seconds` (checked between reads: a read
+    waits for the client); returns the bytes read."""
     deadline = time.monotonic() + seconds
     read = 0
     while read < budget and time.monotonic() < deadline:
