@@ -94,6 +94,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+PROBE_TIMEOUT = 5.0
+
+
+def unreachable(base_url: str, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Why `base_url` cannot be checked (one line), or None when it answers HTTP at all (any status)."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"--base-url must look like http://HOST:PORT, not {base_url[:100]!r}"
+    try:
+        with urllib.request.urlopen(base_url.rstrip("/") + "/", timeout=timeout):
+            return None
+    except urllib.error.HTTPError:
+        return None  # it answered
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        return f"cannot reach {base_url[:100]}: {reason}"
+
+
 def _check(args: argparse.Namespace) -> int:
     from contracts.agreement import run_agreement
     from contracts.catalogue import Catalogue
@@ -105,6 +127,10 @@ def _check(args: argparse.Namespace) -> int:
     catalogue = Catalogue(load_spec(args.spec))
     oracle = SpecOracle(catalogue.spec)
     client: ClientCheck = load_callable(args.client) if args.client else oracle
+    problem = unreachable(args.base_url)  # once, after the options were checked and before any case is sent
+    if problem:
+        print(f"seedance-contracts: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     strategies = BodyStrategies(catalogue, oracle)
     server = HttpServer(args.base_url, args.token)
     print(f"agreement: {args.client or 'spec'} vs {args.base_url} "

@@ -16,6 +16,7 @@ from mockserver.serving.cli_values import (
     SERVERS,
     cors_origin,
     finite,
+    host_name,
     instance_name,
     int_range,
     port_number,
@@ -26,8 +27,10 @@ from mockserver.serving.options import (
     DEFAULT_CONNECTION_LIMIT,
     DEFAULT_GRACE,
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_TASKS,
     DEFAULT_THREADS,
     ServingOptions,
+    delay_slots,
 )
 from mockserver.version import VERSION
 
@@ -49,19 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--instance", type=instance_name, help="this process' name in the journal and /_mock/health")
     p.add_argument("--retention", type=finite(low=0, low_open=True), help="result retention in seconds (259200)")
     p.add_argument("--max-body-bytes", type=int_range(1, 1 << 30), help="request body limit (1048576)")
+    p.add_argument("--max-tasks", type=int_range(1, 1 << 40),
+                   help=f"stored tasks at most: oldest finished go first, then creates get 503 ({DEFAULT_MAX_TASKS})")
     p.add_argument("--workers", type=int_range(1, 64), help="serve with N processes on one port (shared store)")
     p.add_argument("--server", choices=SERVERS, default="auto",
                    help="one process on waitress or granian; auto: granian when installed (faster)")
     p.add_argument("--threads", type=int_range(1, 256), default=DEFAULT_THREADS,
                    help=f"worker threads per process ({DEFAULT_THREADS})")
     p.add_argument("--connection-limit", type=int_range(1, 100_000), default=DEFAULT_CONNECTION_LIMIT,
-                   help=f"open connections at most (waitress; {DEFAULT_CONNECTION_LIMIT})")
+                   help=f"open connections at most, shared by the workers ({DEFAULT_CONNECTION_LIMIT})")
     p.add_argument("--idle-timeout", type=finite(low=1, high=86_400), default=DEFAULT_IDLE_TIMEOUT,
                    help=f"close a connection idle this many seconds ({DEFAULT_IDLE_TIMEOUT:g})")
     p.add_argument("--grace", type=finite(low=0, high=3600), default=DEFAULT_GRACE,
                    help=f"on SIGTERM, seconds to finish requests in flight ({DEFAULT_GRACE:g})")
     p.add_argument("--control-from-anywhere", action="store_true",
                    help="let non-loopback clients use the /_mock/ control API (default: loopback only)")
+    p.add_argument("--allow-host", action="append", type=host_name, dest="allowed_hosts", metavar="NAME",
+                   help="a Host name (besides loopback names and --host) the /_mock/ pages answer (repeatable)")
     p.add_argument("--control-token", type=token_text,
                    help="the control API needs this token (header X-Control-Token or cookie seedance_control)")
     p.add_argument("--trust-proxy", action="store_true",
@@ -105,8 +112,13 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "RECORD": args.record,
         "REPLAY": args.replay,
         "TIMINGS_FROM": args.timings_from,
+        "ALLOWED_HOSTS": args.allowed_hosts,
+        "MAX_TASKS": args.max_tasks,
+        "BIND_HOST": args.host,
     }
     config = {k: v for k, v in pairs.items() if v is not None}
+    if args.threads != DEFAULT_THREADS:  # the app's defaults fit the default threads
+        config["DELAYS_PER_TOKEN"], config["DELAYS_TOTAL"] = delay_slots(args.threads)
     if args.control_from_anywhere:
         config["CONTROL_LOOPBACK_ONLY"] = False
     if args.trust_proxy:
@@ -120,7 +132,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
-INSTALL_MOCK = "pip install 'seedance-contract-kit[mock]'"
+INSTALL_MOCK = "pip install 'seedance-contract-kit[mock]' (from a checkout: pip install '.[mock]')"
 
 
 def missing_extra() -> str | None:
@@ -140,7 +152,27 @@ def _fail(message: str, status: int) -> int:
 
 
 def _announce(url: str) -> None:
+    # The first line stays the bare URL: scripts and fixtures read it.
     print(url, flush=True)
+    print(f"dashboard: {url}/_mock/", flush=True)
+
+
+def serving_problem(args: argparse.Namespace, granian_installed: bool) -> str | None:
+    """Why these options cannot all be honoured on the chosen server (one line), or None.
+
+    Every option is honoured on both servers (--connection-limit is granian's backpressure, split among
+    the workers; --idle-timeout its header read timeout; --grace its worker kill timeout), except these."""
+    if args.server == "granian" and not granian_installed:
+        return "--server granian: granian is not installed: " + INSTALL_MOCK
+    if args.workers is not None and not granian_installed:
+        return "--workers needs granian: " + INSTALL_MOCK
+    if args.server == "waitress" and args.workers is not None:
+        return "--workers runs on granian: drop --server waitress"
+    if args.workers is not None and args.connection_limit < args.workers:
+        return f"--connection-limit {args.connection_limit} is below --workers {args.workers}: each worker needs one"
+    if args.workers is not None and args.workers > 1 and (args.upstream or args.record):
+        return "--upstream and --record keep their state in one process: drop --workers"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,13 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.quiet, args.log_format)
     config = config_from_args(args)
     multi = args.workers is not None and args.workers > 1
+    problem = serving_problem(args, workers.granian_available())
+    if problem:
+        return _fail(problem, 2)
     use_granian = args.workers is not None or (args.server != "waitress" and workers.granian_available())
-    if use_granian and not workers.granian_available():
-        return _fail("--workers needs granian: " + INSTALL_MOCK, 2)
-    if args.server == "waitress" and args.workers is not None:
-        return _fail("--workers runs on granian: drop --server waitress", 2)
-    if multi and (args.upstream or args.record):
-        return _fail("--upstream and --record keep their state in one process: drop --workers", 2)
     try:
         app = create_app(config)
     except StoreError as exc:

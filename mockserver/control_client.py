@@ -54,6 +54,10 @@ class ControlClient:
         """The emulator clock (Unix seconds)."""
         return float(self._call("GET", "/clock")["now"])
 
+    def set_speed(self, speed: float) -> float:
+        """Make simulated time run `speed` times faster for tasks created from now on; returns the speed."""
+        return float(self._call("POST", "/clock", {"speed": speed})["speed"])
+
     def advance(self, seconds: float) -> float:
         """Move the simulated clock forward; returns the new time."""
         return float(self._call("POST", "/clock/advance", {"seconds": seconds})["now"])
@@ -64,7 +68,8 @@ class ControlClient:
         return data
 
     def fail_task(self, task_id: str, reason: str = "generation failed", at: str = "processing") -> dict[str, Any]:
-        """Make a task fail: at="queue" (never processes) or "processing" (fails at its end)."""
+        """Make a task fail: at="now" (at once), "queue" (never processes) or "processing" (fails at its end).
+        A forced outcome is final: forcing the task again raises ControlError (409)."""
         data: dict[str, Any] = self._call("POST", f"/tasks/{task_id}/fail", {"reason": reason, "at": at})
         return data
 
@@ -134,7 +139,7 @@ class ControlClient:
         return rows
 
     def health(self) -> dict[str, Any]:
-        """Version, store, instance, uptime and task count."""
+        """Version, store, instance, uptime, stored tasks and their bound (`max_tasks`)."""
         data: dict[str, Any] = self._call("GET", "/health")
         return data
 

@@ -78,3 +78,14 @@ def cors_origin(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or not port_ok:
         raise argparse.ArgumentTypeError("must be * or an origin such as http://localhost:3000")
     return text.rstrip("/")
+
+
+def host_name(text: str) -> str:
+    """A host name or IP address as a Host header carries it, without the port (`[::1]` or `::1`)."""
+    name = text.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-._:")
+    if not name or len(name) > 253 or not set(name) <= allowed:
+        raise argparse.ArgumentTypeError("must be a host name or IP address, without scheme or port")
+    return name

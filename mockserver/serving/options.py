@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockserver.state.backend import DEFAULT_MAX_TASKS as DEFAULT_MAX_TASKS  # shown in the CLI's help
+
 DEFAULT_THREADS = 8
 DEFAULT_CONNECTION_LIMIT = 1000
 DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_GRACE = 10.0
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 IDENT = "seedance-mock"
+DRAIN_BYTES = 128 * 1024 * 1024
+"""After refusing a body (413), read and discard at most this much of the rest before closing (nginx's
+lingering close): closing with unread bytes makes the kernel reset the connection, and clients that send
+the whole body before reading (http.client, requests) would never see the answer."""
+DRAIN_SECONDS = 10.0
+"""...and for at most this long."""
 
 
 @dataclass(frozen=True)
@@ -33,3 +41,9 @@ def base_url(host: str, port: int) -> str:
     """`http://host:port` (IPv6 hosts in brackets)."""
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
+
+
+def delay_slots(threads: int) -> tuple[int, int]:
+    """How many of a process' `threads` forced delays may hold: (one token: half, every token: all but two;
+    at least one each). The rest stay free for other tokens and for /_mock/health."""
+    return max(1, threads // 2), max(1, threads - 2)

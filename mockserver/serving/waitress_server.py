@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
 from mockserver import create_app
-from mockserver.serving.options import DEFAULT_THREADS, IDENT, ServingOptions, base_url
+from mockserver.serving.options import DEFAULT_THREADS, DRAIN_BYTES, DRAIN_SECONDS, IDENT, ServingOptions, base_url
 from mockserver.web.envelope import envelope
 
 log = logging.getLogger("seedance_mock.server")
@@ -55,6 +56,7 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
         self.status = f"{code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()
+        self.channel.linger_on_close = True  # the rest of the refused request is still coming: drain it
         self.content_length = len(body)
         self.write(body)
         if request_log.isEnabledFor(logging.INFO):
@@ -63,9 +65,58 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
 
 
 class EnvelopeChannel(HTTPChannel):  # type: ignore[misc]
-    """An HTTP channel whose own error answers use the envelope."""
+    """An HTTP channel whose own error answers use the envelope, and which closes after them as nginx does
+    (a "lingering close"): the answer is sent, the sending side shut, and what the client still sends is
+    read and discarded (at most DRAIN_BYTES, DRAIN_SECONDS) until it closes. Closing at once with unread
+    bytes makes the kernel reset the connection, and the client loses the answer."""
 
     error_task_class = EnvelopeErrorTask
+    linger_on_close = False
+    _drain_until = 0.0
+    _drained = -1  # -1: not lingering
+
+    def handle_close(self) -> None:
+        """Close, or start lingering when an error answer was just sent (a second call really closes)."""
+        if self.linger_on_close and self._drained < 0 and self.connected:
+            try:
+                self.socket.shutdown(socket.SHUT_WR)
+            except OSError:
+                super().handle_close()
+                return
+            self.will_close = self.close_when_flushed = False
+            self._drained, self._drain_until = 0, time.monotonic() + DRAIN_SECONDS
+            return
+        super().handle_close()
+
+    def readable(self) -> bool:
+        """While lingering, always (to discard); otherwise as waitress decides."""
+        return True if self._drained >= 0 else bool(super().readable())
+
+    def writable(self) -> bool:
+        """While lingering, only to be closed (the idle sweep asked, or the time is up)."""
+        if self._drained >= 0:
+            return self.will_close or time.monotonic() >= self._drain_until
+        return bool(super().writable())
+
+    def handle_write(self) -> None:
+        """While lingering there is nothing to write: this is the close."""
+        if self._drained >= 0:
+            super().handle_close()
+            return
+        super().handle_write()
+
+    def handle_read(self) -> None:
+        """While lingering, read and discard; close at the client's end, or past the bounds."""
+        if self._drained < 0:
+            super().handle_read()
+            return
+        try:
+            data = self.socket.recv(65536)
+        except OSError:
+            data = b""
+        self._drained += len(data)
+        if not data or self._drained > DRAIN_BYTES or time.monotonic() >= self._drain_until:
+            super().handle_close()
 
 
 def build_server(app: Callable[..., Any], options: ServingOptions, threads: int | None = None) -> BaseWSGIServer:

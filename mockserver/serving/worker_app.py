@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver import create_app
+from mockserver.serving.body_limit import BodyLimit
 from mockserver.serving.logs import configure_logging
 from mockserver.serving.wrappers import ServerHeader, WsgiApp
 
@@ -27,4 +28,5 @@ def load() -> WsgiApp:
     """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
     settings = json.loads(os.environ.get(ENV_KEY, "{}"))
     configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
-    return ServerHeader(create_app(settings.get("config") or {}))
+    app = create_app(settings.get("config") or {})
+    return ServerHeader(BodyLimit(app, int(app.config["MAX_CONTENT_LENGTH"])))

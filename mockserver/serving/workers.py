@@ -32,6 +32,11 @@ def granian_available() -> bool:
     return True
 
 
+def connections_per_worker(options: ServingOptions) -> int:
+    """Each worker's share of `--connection-limit` (the CLI refuses a limit below the worker count)."""
+    return max(1, options.connection_limit // max(1, options.workers))
+
+
 def reserve_port(host: str, port: int) -> int:
     """Check that `host:port` can be bound now and return the port (a free one when `port` is 0).
 
@@ -105,6 +110,9 @@ def serve_workers(
         interface=Interfaces.WSGI,
         workers=max(1, options.workers),
         blocking_threads=options.threads,
+        # granian's backpressure is the number of connections a worker accepts at once (the rest wait in
+        # the listen backlog, as with waitress past its connection_limit): --connection-limit, split.
+        backpressure=connections_per_worker(options),
         http=HTTPModes.http1,
         websockets=False,
         # an idle or slow client gets this long to send a request's headers, then the connection closes

@@ -40,6 +40,9 @@ Planner = Callable[[Task, Mapping[str, Any], float], Task]
 FAILED_CODE = "GENERATION_FAILED"
 MAX_TEXT = 2048  # any string we keep from a caller (URLs, reasons, bodies) is cut to this
 _EVICT_EVERY = 64  # writes between eviction sweeps
+DEFAULT_MAX_TASKS = 100_000
+"""Stored tasks at most (each store): ~70 MB of tasks on the memory store. Past it the oldest finished tasks
+are forgotten first; when none has finished, a create is refused (503 TASK_STORE_FULL)."""
 
 
 def seeded_id(seed: int, n: int) -> str:
@@ -63,6 +66,18 @@ def body_text(body: Mapping[str, Any]) -> str:
     return cap(text)
 
 
+def _changeable(task: Task, now: float) -> str:
+    """The task's status, or 409 CONFLICT when it is finished or its outcome was already forced (a forced
+    task's version has moved: the store's compare-and-swap makes the first force win on every worker)."""
+    status = task.status_at(now)
+    if status in ("completed", "failed"):
+        raise ApiError("CONFLICT", f"task {task.task_id} is already {status}")
+    if task.version:
+        forced = "fail" if task.outcome == "failed" else "complete"
+        raise ApiError("CONFLICT", f"task {task.task_id} is already forced to {forced}: a forced outcome is final")
+    return status
+
+
 def instance_name() -> str:
     """host:pid, shown in the journal so that several workers can be told apart."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -78,6 +93,7 @@ class BackendConfig:
     journal_size: int = 1000
     journal_bytes: int = 4 * 1024 * 1024
     instance: str = field(default_factory=instance_name)
+    max_tasks: int = DEFAULT_MAX_TASKS
 
 
 class Backend(SharedControl):
@@ -99,6 +115,8 @@ class Backend(SharedControl):
         self._family_of = {m: fam for fam, models in families.items() for m in models}
         self._lock = threading.Lock()
         self._writes = 0
+        self._known_tasks = 0  # the store's task count when last counted, plus this instance's creates since
+        self._creates_since_count = _EVICT_EVERY  # count on the first create
         self._journal = JournalWriter(store, config.journal_size, config.journal_bytes)
         self.planner: Planner | None = None  # set by the upstream features (--replay, --timings-from)
 
@@ -135,6 +153,7 @@ class Backend(SharedControl):
         limits = self._limits_for(owner)
         cap_in_flight = limits.get("max_in_flight") if limits else None
         text = cap(raw) if raw is not None else body_text(body)
+        self._make_room(now)
         for _ in range(100):
             task_id, rng = self._next_id()
             with self._lock:
@@ -157,6 +176,27 @@ class Backend(SharedControl):
             self._after_write(now)
             return task
         raise RuntimeError("the id factory keeps returning taken ids")  # pragma: no cover
+
+    def _make_room(self, now: float) -> None:
+        """Keep the store under `max_tasks`: forget the oldest finished tasks (a hundredth of the bound at a
+        time), or refuse the create (503 TASK_STORE_FULL) when none has finished. The store is counted on
+        every create near the bound and every 64 creates otherwise (counting is a scan on SQLite), so with
+        several instances the bound may be passed by about 64 tasks per instance."""
+        bound = self.config.max_tasks
+        with self._lock:
+            self._creates_since_count += 1
+            self._known_tasks += 1
+            due = self._creates_since_count >= _EVICT_EVERY or self._known_tasks >= bound - _EVICT_EVERY
+        if not due:
+            return
+        count = self.store.count_tasks()
+        if count >= bound:
+            count -= self.store.evict_oldest_finished(now, count - bound + 1 + bound // 100)
+        with self._lock:
+            self._known_tasks, self._creates_since_count = count, 0
+        if count >= bound:
+            raise ApiError("TASK_STORE_FULL", f"the emulator holds {count} tasks (--max-tasks {bound}) and none has "
+                           "finished yet: retry later, or raise --max-tasks", retry_after=1)
 
     def _after_write(self, now: float) -> None:
         with self._lock:
@@ -184,20 +224,23 @@ class Backend(SharedControl):
         for _ in range(50):
             task = self.lookup(task_id)
             updated = fn(task, self.now())
-            if self.store.swap_task(task, updated):
+            if updated is task or self.store.swap_task(task, updated):
                 return updated
         raise ApiError("CONFLICT", f"task {task_id[:100]} kept changing; try again")
 
-    def fail_task(self, task_id: str, reason: str = DEFAULT_FAIL_REASON, at: str = "processing") -> Task:
-        """Make a task fail with `reason`; at="queue": without ever processing, when it would have left the
-        queue; at="processing": at the end of its processing. A finished task cannot be changed."""
+    def fail_task(self, task_id: str, reason: str = DEFAULT_FAIL_REASON, at: str = "processing",
+                  repeat_ok: bool = False) -> Task:
+        """Make a task fail with `reason`; at="now": at once; at="queue": without ever processing, when it
+        would have left the queue; at="processing": at the end of its processing. A finished task, or one
+        whose outcome was already forced, cannot be changed (409); with `repeat_ok` (a directive sent on
+        every poll) forcing the same outcome again answers the task as it is."""
         if at not in FAIL_AT:
-            raise ApiError("VALIDATION_FAILED", "at must be 'queue' or 'processing'")
+            raise ApiError("VALIDATION_FAILED", f"at must be one of {', '.join(repr(a) for a in FAIL_AT)}")
 
         def fail(task: Task, now: float) -> Task:
-            status = task.status_at(now)
-            if status in ("completed", "failed"):
-                raise ApiError("CONFLICT", f"task {task.task_id} is already {status}")
+            if repeat_ok and task.version and task.outcome == "failed":
+                return task
+            status = _changeable(task, now)
             if at == "queue" and status != "queued":
                 raise ApiError("CONFLICT", f"task {task.task_id} is already processing")
             changes: dict[str, Any] = {
@@ -205,17 +248,20 @@ class Backend(SharedControl):
             }
             if at == "queue":
                 changes.update(finished_at=task.processing_at, skip_processing=True)
+            elif at == "now":
+                changes.update(finished_at=now, processing_at=min(task.processing_at, now),
+                               skip_processing=now < task.processing_at)
             return task.replace(**changes)
 
         return self._change_task(task_id, fail)
 
-    def complete_task(self, task_id: str) -> Task:
-        """Finish a task successfully now (a finished task cannot be changed)."""
+    def complete_task(self, task_id: str, repeat_ok: bool = False) -> Task:
+        """Finish a task successfully now (a finished or already forced task cannot be changed: 409)."""
 
         def complete(task: Task, now: float) -> Task:
-            status = task.status_at(now)
-            if status in ("completed", "failed"):
-                raise ApiError("CONFLICT", f"task {task.task_id} is already {status}")
+            if repeat_ok and task.version and task.outcome == "completed":
+                return task
+            _changeable(task, now)
             return task.replace(outcome="completed", processing_at=min(task.processing_at, now), finished_at=now)
 
         return self._change_task(task_id, complete)

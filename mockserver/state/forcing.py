@@ -9,7 +9,7 @@ from typing import Any
 
 FAULT_KINDS = ("429", "500", "502", "503", "delay", "drop")
 OPERATIONS = ("create", "get", "any")
-FAIL_AT = ("queue", "processing")
+FAIL_AT = ("now", "queue", "processing")
 DEFAULT_FAIL_REASON = "generation failed"
 # A delay holds a worker thread: bounded so that a careless test cannot park the whole server.
 MAX_DELAY = 30.0
@@ -112,7 +112,7 @@ class Directives:
 
 
 def parse_directives(text: str) -> Directives:
-    """Parse `fail[=reason]; fail-at=queue|processing; complete; fault=429|500|502|503|drop; delay=S`."""
+    """Parse `fail[=reason]; fail-at=now|queue|processing; complete; fault=429|500|502|503|drop; delay=S`."""
     result = Directives()
     for part in text.split(";"):
         item = part.strip()
@@ -124,7 +124,7 @@ def parse_directives(text: str) -> Directives:
             result.fail = value or DEFAULT_FAIL_REASON
         elif name == "fail-at":
             if value not in FAIL_AT:
-                raise DirectiveError("fail-at must be queue or processing")
+                raise DirectiveError("fail-at must be now, queue or processing")
             result.fail_at = value
             result.fail = result.fail or DEFAULT_FAIL_REASON
         elif name == "complete" and not value:

@@ -149,3 +149,22 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    # -- the bound on stored tasks -------------------------------------------------------------------
+    def evict_oldest_finished(self, now: float, count: int) -> int:
+        """Drop up to `count` finished tasks, the earliest finished first (the expiry heap's order)."""
+        dropped = 0
+        with self._lock:
+            while self._expiry and dropped < count and self._expiry[0][0] <= now:
+                finished_at, task_id = heapq.heappop(self._expiry)
+                task = self._tasks.get(task_id)
+                if task is None or task.finished_at != finished_at:
+                    continue  # re-timed (forced) since: its current entry is elsewhere in the heap
+                del self._tasks[task_id]
+                owned = self._by_owner.get(task.owner)
+                if owned is not None:
+                    owned.discard(task_id)
+                    if not owned:
+                        del self._by_owner[task.owner]
+                dropped += 1
+        return dropped

@@ -226,3 +226,27 @@ class RedisStore:
 
     def close(self) -> None:
         self._redis.close()
+
+    # -- the bound on stored tasks -------------------------------------------------------------------
+    def evict_oldest_finished(self, now: float, count: int) -> int:
+        """Drop up to `count` finished tasks, the earliest finished first (one Lua script: atomic)."""
+        script = self._redis.register_script(_EVICT_OLDEST)  # no round trip: it runs by its hash
+        keys = [self._key("finish"), self._key("created")]
+        args: list[str | int] = [repr(now), count, self._key("task", ""), self._key("owner", "")]
+        return int(self._call("evict", lambda: script(keys=keys, args=args)))
+
+
+# KEYS: finish zset, created zset. ARGV: now, count, task key prefix, owner key prefix.
+_EVICT_OLDEST = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do
+  local value = redis.call('GET', ARGV[3] .. id)
+  if value then
+    redis.call('ZREM', ARGV[4] .. cjson.decode(value)[2], id)
+    redis.call('DEL', ARGV[3] .. id)
+  end
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+end
+return #ids
+"""

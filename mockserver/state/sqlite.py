@@ -203,3 +203,14 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    # -- the bound on stored tasks -------------------------------------------------------------------
+    def evict_oldest_finished(self, now: float, count: int) -> int:
+        """Drop up to `count` finished tasks, the earliest finished first (one statement: atomic)."""
+        with self._errors("evict"):
+            cursor = self._conn().execute(
+                "DELETE FROM tasks WHERE task_id IN "
+                "(SELECT task_id FROM tasks WHERE finished_at <= ? ORDER BY finished_at LIMIT ?)",
+                (now, count),
+            )
+        return cursor.rowcount

@@ -77,6 +77,10 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections."""
 
+    # -- the bound on stored tasks -------------------------------------------------------------------
+    def evict_oldest_finished(self, now: float, count: int) -> int:
+        """Drop up to `count` tasks finished at `now`, the earliest finished first; return how many."""
+
 
 def open_store(spec: str) -> Store:
     """`memory`, `sqlite:PATH` or `redis://HOST:PORT/DB?prefix=NAME` -> a store (ValueError when unknown)."""

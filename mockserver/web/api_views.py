@@ -12,6 +12,7 @@ from mockserver.spec.validation import rule_ids
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import DirectiveError, Directives, parse_directives, prompt_directives
 from mockserver.state.tasks import Task
+from mockserver.web.delays import SLOTS_KEY, DelaySlots
 from mockserver.web.shared import DROP_KEY, MockState, authenticate, host_url, ok, read_json_body, state
 
 api = Blueprint("api", __name__)
@@ -38,10 +39,20 @@ def header_directives(environ: dict[str, Any]) -> Directives:
         raise ApiError("INVALID_DIRECTIVE", f"{DIRECTIVE_HEADER}: {exc}") from None
 
 
+def delay_slots(st: MockState) -> DelaySlots:
+    """This process' forced-delay slots (one set per app)."""
+    slots: DelaySlots | None = st.extra.get(SLOTS_KEY)
+    if slots is None:
+        slots = st.extra.setdefault(SLOTS_KEY, DelaySlots(int(st.config["DELAYS_PER_TOKEN"]),
+                                                          int(st.config["DELAYS_TOTAL"])))
+    return slots
+
+
 def apply_fault(kind: str | None, retry_after: int = 1, delay: float = 0.0) -> Response | None:
     """Sleep for a delay, raise the forced error, or mark the connection to be dropped."""
     if delay > 0:
-        time.sleep(delay)
+        with delay_slots(state()).hold(str(g.get("token", "")), delay):
+            time.sleep(delay)
     if kind is None or kind == "delay":
         return None
     if kind == "drop":
@@ -95,10 +106,11 @@ def reject_if_invalid(st: MockState, body: Any) -> None:
 
 def apply_outcome(st: MockState, task_id: str, directives: Directives) -> None:
     """`fail` / `complete` directives applied to a task."""
+    # A directive may ride on every poll: forcing the outcome already forced is not a conflict.
     if directives.complete:
-        st.backend.complete_task(task_id)
+        st.backend.complete_task(task_id, repeat_ok=True)
     elif directives.fail:
-        st.backend.fail_task(task_id, directives.fail, directives.fail_at)
+        st.backend.fail_task(task_id, directives.fail, directives.fail_at, repeat_ok=True)
 
 
 def task_answer(st: MockState, task: Task) -> dict[str, Any]:

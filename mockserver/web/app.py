@@ -13,12 +13,12 @@ from flask import Flask
 from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.loader import billing_units, external_rules, family_models, load_checked_spec, spec_path
 from mockserver.spec.validation import CreateValidator
-from mockserver.state.backend import Backend, BackendConfig, instance_name
+from mockserver.state.backend import DEFAULT_MAX_TASKS, Backend, BackendConfig, instance_name
 from mockserver.state.store import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors
-from mockserver.web.dashboard import dashboard
+from mockserver.web.dashboard import dashboard, root
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
 from mockserver.web.middleware import DropMiddleware
@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
     "REPLAY": None,
     "REPLAY_STRICT": False,
     "TIMINGS_FROM": None,
+    "ALLOWED_HOSTS": [],
+    "BIND_HOST": None,
+    "MAX_TASKS": DEFAULT_MAX_TASKS,
+    "DELAYS_PER_TOKEN": 4,
+    "DELAYS_TOTAL": 6,
 }
 
 
@@ -88,6 +93,11 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "REPLAY": str,
     "REPLAY_STRICT": _to_bool,
     "TIMINGS_FROM": str,
+    "ALLOWED_HOSTS": _to_keys,
+    "BIND_HOST": str,
+    "MAX_TASKS": int,
+    "DELAYS_PER_TOKEN": int,
+    "DELAYS_TOTAL": int,
 }
 
 
@@ -107,6 +117,10 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValueError("SPEED must be a finite number > 0")
     merged["SPEED"] = speed
     merged["API_KEYS"] = list(merged["API_KEYS"] or [])
+    hosts = merged["ALLOWED_HOSTS"] or []
+    merged["ALLOWED_HOSTS"] = _to_keys(hosts) if isinstance(hosts, str) else list(hosts)
+    if min(int(merged["MAX_TASKS"]), int(merged["DELAYS_PER_TOKEN"]), int(merged["DELAYS_TOTAL"])) < 1:
+        raise ValueError("MAX_TASKS, DELAYS_PER_TOKEN and DELAYS_TOTAL must be at least 1")
     return merged
 
 
@@ -120,6 +134,7 @@ def build_backend(cfg: Mapping[str, Any], families: Mapping[str, list[str]]) -> 
             journal_size=int(cfg["JOURNAL_SIZE"]),
             journal_bytes=int(cfg["JOURNAL_BYTES"]),
             instance=cfg["INSTANCE"] or instance_name(),
+            max_tasks=int(cfg["MAX_TASKS"]),
         ),
         families,
         open_store(cfg["STORE"]),
@@ -156,6 +171,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(control)
     app.register_blueprint(dashboard)
+    app.register_blueprint(root)
     app.register_blueprint(files)
     install_upstream(app, cfg, spec)
     register_error_handlers(app)

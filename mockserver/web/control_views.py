@@ -19,6 +19,7 @@ from mockserver.state.forcing import DEFAULT_FAIL_REASON, DirectiveError, Fault
 from mockserver.state.tasks import Task, fingerprint
 from mockserver.version import VERSION
 from mockserver.web.har import har_response
+from mockserver.web.hosts import check_host
 from mockserver.web.shared import ok, read_json_body, read_raw_body, state
 
 control = Blueprint("control", __name__, url_prefix="/_mock")
@@ -38,10 +39,12 @@ def _is_loopback(address: str | None) -> bool:
 
 @control.before_request
 def guard() -> None:
-    """Loopback callers only (unless CONTROL_LOOPBACK_ONLY is off), and not through a proxy (unless
+    """Known Host names only (web/hosts.py); loopback callers only (unless CONTROL_LOOPBACK_ONLY is off),
+    and not through a proxy (unless
     TRUST_PROXY), and with the control token when one is set. API tokens grant nothing here."""
     config = state().config
     environ = request.environ
+    check_host(environ, config)  # DNS rebinding: a page of another name resolved to us
     if config["CONTROL_LOOPBACK_ONLY"]:
         if not _is_loopback(request.remote_addr):
             raise ApiError("FORBIDDEN", "the control API only answers loopback clients")
@@ -175,6 +178,7 @@ def task_timeline(task: Task) -> dict[str, Any]:
         "resolution": task.resolution,
         "error": {"code": task.error_code, "message": task.error_message} if task.outcome == "failed" else None,
         "skip_processing": task.skip_processing,
+        "forced": task.version > 0,
         "body": task.body,
     }
 
@@ -192,7 +196,7 @@ def tasks() -> Response:
         task_timeline(t) for t in backend.recent_tasks(5000 if status or model else limit, owner)
         if (not status or t.status_at(now) == status) and (not model or t.model == model)
     ][:limit]
-    return ok({"now": now, "count": backend.store.count_tasks(), "tasks": found})
+    return ok({"now": now, "count": backend.store.count_tasks(), "max_tasks": backend.config.max_tasks, "tasks": found})
 
 
 @control.get("/tasks/<task_id>")
@@ -203,7 +207,7 @@ def task_detail(task_id: str) -> Response:
 
 @control.post("/tasks/<task_id>/fail")
 def fail_task(task_id: str) -> Response:
-    """Make a task fail (`reason`, `at`: queue|processing)."""
+    """Make a task fail (`reason`, `at`: now|queue|processing; a forced outcome is final: 409 after)."""
     body = _body()
     reason = _str(body, "reason", DEFAULT_FAIL_REASON) or DEFAULT_FAIL_REASON
     at = _str(body, "at", "processing") or "processing"
@@ -338,11 +342,12 @@ def usage() -> Response:
 
 @control.get("/health")
 def health() -> Response:
-    """Version, store, instance, uptime and task count."""
+    """Version, store, instance, uptime, task count and bound."""
     st = state()
     backend = st.backend
     return ok({"status": "ok", "version": VERSION, "store": backend.store.kind, "instance": backend.config.instance,
-               "uptime": round(time.time() - st.started_at, 3), "tasks": backend.store.count_tasks()})
+               "uptime": round(time.time() - st.started_at, 3), "tasks": backend.store.count_tasks(),
+               "max_tasks": backend.config.max_tasks})
 
 
 @control.get("/openapi.yaml")

@@ -89,7 +89,8 @@ def host_url(environ: dict[str, Any]) -> str:
 
 def read_raw_body(environ: dict[str, Any], limit: int) -> bytes:
     """The request body. With a Content-Length, straight from the WSGI stream (werkzeug's stream wrappers
-    cost more than the rest of a create); otherwise (chunked) through werkzeug, which enforces the limit."""
+    cost more than the rest of a create); otherwise (chunked) read here up to the limit when the server ends
+    the stream, else through werkzeug."""
     cached: bytes | None = g.get("raw_body")
     if cached is not None:
         return cached
@@ -98,6 +99,20 @@ def read_raw_body(environ: dict[str, Any], limit: int) -> bytes:
         if int(length) > limit:
             raise RequestEntityTooLarge()
         raw: bytes = environ["wsgi.input"].read(int(length)) if int(length) else b""
+    elif environ.get("wsgi.input_terminated"):
+        # A server that ends the stream itself (chunked): werkzeug would cut the body at the limit and pass
+        # the cut body on, so read one byte past the limit here and refuse.
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = environ["wsgi.input"].read(limit + 1 - size)
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        raw = b"".join(parts)
     else:
         raw = request.get_data(cache=True)
     g.raw_body = raw

@@ -154,7 +154,7 @@ def test_body_limit_is_configurable(clock: FakeClock) -> None:
     assert post_raw(http, json.dumps(std_body()).encode()).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/api", "/api/open-api/v1/videos/", "/api/open-api/v2/seedance/videos"])
+@pytest.mark.parametrize("path", ["/nothing", "/api", "/api/open-api/v1/videos/", "/api/open-api/v2/seedance/videos"])
 def test_unknown_route_is_404_envelope(http: FlaskClient, path: str) -> None:
     assert_envelope(http.get(path, headers=AUTH), 404, "NOT_FOUND")
 

@@ -1,5 +1,5 @@
 """The emulator's dashboard at /_mock/ (a blueprint: pages, their static files and two JSON helpers)."""
 
-from mockserver.web.dashboard.views import dashboard
+from mockserver.web.dashboard.views import dashboard, root
 
-__all__ = ["dashboard"]
+__all__ = ["dashboard", "root"]

@@ -32,6 +32,8 @@ dashboard = Blueprint(
     "dashboard", __name__, url_prefix="/_mock",
     template_folder="templates", static_folder="static", static_url_path="/ui/static",
 )
+root = Blueprint("root", __name__)
+"""`GET /`: the URL the emulator prints leads somewhere (the dashboard), not to a 404."""
 PAGES = ("dashboard.tasks_page", "dashboard.task_page", "dashboard.journal_page", "dashboard.controls_page")
 STATUSES = ("queued", "processing", "completed", "failed")
 TASKS_SHOWN = 100
@@ -118,7 +120,8 @@ def tasks_page() -> str:
         if (not status or t.status_at(now) == status) and (not model or t.model == model)
     ][:TASKS_SHOWN]
     return _page("tasks.html", "tasks", filters=filters, statuses=STATUSES, models=_models(), tasks=found,
-                 now=now, count=backend.store.count_tasks(), boot={"filters": filters, "limit": TASKS_SHOWN})
+                 now=now, count=backend.store.count_tasks(), max_tasks=backend.config.max_tasks,
+                 boot={"filters": filters, "limit": TASKS_SHOWN})
 
 
 @dashboard.get("/ui/tasks/<task_id>")
@@ -203,3 +206,9 @@ def task_video(task_id: str) -> BaseResponse:
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
+
+@root.get("/", provide_automatic_options=False)
+def home() -> BaseResponse:
+    """302 to the dashboard (a relative Location: right behind any host name or proxy prefix)."""
+    return redirect("_mock/", code=302)

@@ -36,7 +36,7 @@ def populate(base: str) -> dict[str, str]:
 PAGES = {
     "tasks": ("/_mock/", "Tasks"),
     "task": ("/_mock/ui/tasks/{done}", "Result video"),
-    "task-failed": ("/_mock/ui/tasks/{failed}", "Force an outcome"),
+    "task-failed": ("/_mock/ui/tasks/{failed}", "Result video"),  # no force card: its outcome is final
     "journal": ("/_mock/ui/journal", "Journal"),
     "controls": ("/_mock/ui/controls", "Controls"),
 }

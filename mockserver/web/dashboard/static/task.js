@@ -28,6 +28,7 @@
     setText(document.getElementById("finish-label"), finished ? "Finished" : "Finishes");
     document.getElementById("fail-btn").disabled = finished;
     document.getElementById("complete-btn").disabled = finished;
+    document.getElementById("force-card").hidden = finished || task.forced;
     showVideo(task);
   }
 
@@ -71,7 +72,8 @@
     try {
       const task = await api("POST", `/_mock/tasks/${encodeURIComponent(id)}/fail`,
         { reason: form.reason.value, at: form.at.value });
-      toast(`Task will fail at ${form.at.value}: “${task.error ? task.error.message : form.reason.value}”`);
+      const reason = task.error ? task.error.message : form.reason.value;
+      toast(form.at.value === "now" ? `Task failed: “${reason}”` : `Task will fail at ${form.at.value}: “${reason}”`);
       await refresh();
     } catch (err) { toast(err.message, true); }
   });

@@ -44,7 +44,7 @@
       previous = row;
     }
     existing.forEach((row) => row.remove());
-    setText(document.getElementById("tasks-count"), `${data.tasks.length} shown · ${data.count} stored`);
+    setText(document.getElementById("tasks-count"), `${data.tasks.length} shown · ${data.count} stored (at most ${data.max_tasks})`);
     document.getElementById("tasks-empty").hidden = data.tasks.length > 0;
   }
 
