@@ -23,10 +23,7 @@ from typing import Any
 
 from mockserver.state.control import SharedControl
 from mockserver.state.errors import ApiError
-from mockserver.state.forcing import (
-    DEFAULT_FAIL_REASON,
-    FAIL_AT,
-)
+from mockserver.state.forcing import DEFAULT_FAIL_REASON
 from mockserver.state.journal_entry import Entry, LazyEntry
 from mockserver.state.journal_writer import JournalWriter
 from mockserver.state.store import Store
@@ -185,10 +182,8 @@ class Backend(SharedControl):
 
     def fail_task(self, task_id: str, reason: str = DEFAULT_FAIL_REASON, at: str = "processing") -> Task:
         """Make a task fail with `reason`; at="queue": without ever processing, when it would have left the
-        queue; at="processing": at the end of its processing. A finished task cannot be changed."""
-        if at not in FAIL_AT:
-            raise ApiError("VALIDATION_FAILED", "at must be 'queue' or 'processing'")
-
+        queue; at="processing": at the end of its processing (`at` checked by `control_input.fail_request`).
+        A finished task cannot be changed."""
         def fail(task: Task, now: float) -> Task:
             status = task.status_at(now)
             if status in ("completed", "failed"):

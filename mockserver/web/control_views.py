@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +12,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mockserver.state import control_input
+from mockserver.state.control_input import owner_filter
 from mockserver.state.errors import ApiError
-from mockserver.state.facts import MediaFacts
-from mockserver.state.forcing import DEFAULT_FAIL_REASON, DirectiveError, Fault
-from mockserver.state.tasks import Task, fingerprint
+from mockserver.state.tasks import Task
 from mockserver.version import VERSION
 from mockserver.web.har import har_response
 from mockserver.web.shared import ok, read_json_body, read_raw_body, state
@@ -83,49 +82,8 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def _number(body: dict[str, Any], key: str, *, default: float | None = None) -> float | None:
-    value = body.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise ApiError("VALIDATION_FAILED", f"{key} must be a finite number >= 0")
-    return float(value)
-
-
-def _int(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53:
-        raise ApiError("VALIDATION_FAILED", f"{key} must be an integer >= 0")
-    return value
-
-
-def _str(body: dict[str, Any], key: str, default: str | None = None) -> str | None:
-    value = body.get(key, default)
-    if value is not None and not isinstance(value, str):
-        raise ApiError("VALIDATION_FAILED", f"{key} must be a string")
-    return value
-
-
-def _owner(token: str | None) -> str | None:
-    """A raw token given to the control API, as the fingerprint the state layer keys on."""
-    return None if not token else fingerprint(token)
-
-
-def owner_filter(text: str | None) -> str | None:
-    """A token filter as typed (a raw token, or a fingerprint as the journal shows it) as the fingerprint
-    the store keys on; None when empty."""
-    return text if text and "~" in text else _owner(text)
-
-
-def _arg_int(name: str, default: int, high: int) -> int:
-    raw = request.args.get(name, "")
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or int(raw) > high:
-        raise ApiError("VALIDATION_FAILED", f"query parameter {name} must be an integer from 0 to {high}")
-    return int(raw)
+def _args(name: str, default: int, high: int) -> int:
+    return control_input.query_int(request.args, name, default, high)
 
 
 @control.post("/reset")
@@ -140,20 +98,14 @@ def clock() -> Response:
     """GET: the emulator clock and speed; POST {speed}: change the speed of new tasks."""
     backend = state().backend
     if request.method == "POST":
-        speed = _number(_body(), "speed")
-        if speed is None:
-            raise ApiError("VALIDATION_FAILED", "speed is required")
-        backend.set_speed(speed)
+        backend.set_speed(control_input.speed(_body()))
     return ok({"now": backend.now(), "offset": backend.control.clock, "speed": backend.speed()})
 
 
 @control.post("/clock/advance")
 def advance() -> Response:
     """Move the simulated clock forward by `seconds` (finite, at most a century at a time)."""
-    body = _body()
-    if "seconds" not in body:
-        raise ApiError("VALIDATION_FAILED", "seconds is required")
-    return ok({"now": state().backend.advance(body["seconds"])})
+    return ok({"now": state().backend.advance(control_input.advance_seconds(_body()))})
 
 
 def task_timeline(task: Task) -> dict[str, Any]:
@@ -183,7 +135,7 @@ def task_timeline(task: Task) -> dict[str, Any]:
 def tasks() -> Response:
     """The newest tasks of every token: `?limit=&status=&model=&token=` (token: raw or fingerprint)."""
     backend = state().backend
-    limit = _arg_int("limit", 100, 1000)
+    limit = _args("limit", 100, 1000)
     token = request.args.get("token") or None
     owner = owner_filter(token)
     status, model = request.args.get("status"), request.args.get("model")
@@ -204,9 +156,7 @@ def task_detail(task_id: str) -> Response:
 @control.post("/tasks/<task_id>/fail")
 def fail_task(task_id: str) -> Response:
     """Make a task fail (`reason`, `at`: queue|processing)."""
-    body = _body()
-    reason = _str(body, "reason", DEFAULT_FAIL_REASON) or DEFAULT_FAIL_REASON
-    at = _str(body, "at", "processing") or "processing"
+    reason, at = control_input.fail_request(_body())
     return ok(task_timeline(state().backend.fail_task(task_id, reason, at)))
 
 
@@ -221,19 +171,7 @@ def faults() -> Response:
     """GET: pending faults; POST: queue one; DELETE: clear them."""
     backend = state().backend
     if request.method == "POST":
-        body = _body()
-        try:
-            fault = Fault(
-                kind=str(body.get("kind", "")),
-                count=body.get("count", 1),
-                operation=str(body.get("operation", "any")),
-                token=_owner(_str(body, "token")),
-                retry_after=body.get("retry_after", 1),
-                delay=body.get("delay", 0.0),
-            )
-        except DirectiveError as exc:
-            raise ApiError("VALIDATION_FAILED", str(exc)) from None
-        backend.queue_fault(fault)
+        backend.queue_fault(control_input.fault(_body()))
     elif request.method == "DELETE":
         backend.clear_faults()
     return ok({"faults": backend.control.faults})
@@ -244,29 +182,14 @@ def limits() -> Response:
     """GET: the limits in force; POST: set per-token limits (token null = every token)."""
     backend = state().backend
     if request.method == "POST":
-        body = _body()
-        token = _str(body, "token")
-        backend.set_limits(_owner(token), body.get("rate_per_minute"), body.get("max_in_flight"))
+        backend.set_limits(*control_input.limits(_body()))
     return ok({"limits": backend.control.limits})
 
 
 @control.post("/media")
 def media() -> Response:
     """Declare a media URL's duration (s), size (bytes), width/height (px) and reachability."""
-    body = _body()
-    url = _str(body, "url")
-    if not url:
-        raise ApiError("VALIDATION_FAILED", "url is required")
-    reachable = body.get("reachable", True)
-    if not isinstance(reachable, bool):
-        raise ApiError("VALIDATION_FAILED", "reachable must be true or false")
-    facts = MediaFacts(
-        duration=_number(body, "duration"),
-        size=_int(body, "size"),
-        width=_int(body, "width"),
-        height=_int(body, "height"),
-        reachable=reachable,
-    )
+    url, facts = control_input.media(_body())
     state().backend.declare_media(url, facts)
     return ok({"url": url, **facts.as_dict()})
 
@@ -274,11 +197,7 @@ def media() -> Response:
 @control.post("/assets")
 def assets() -> Response:
     """Set a Full-route asset's audit state: {asset_id, state: approved|pending|rejected}."""
-    body = _body()
-    asset = _str(body, "asset_id")
-    if not asset:
-        raise ApiError("VALIDATION_FAILED", "asset_id is required")
-    audit = _str(body, "state") or ""
+    asset, audit = control_input.asset_audit(_body())
     state().backend.set_asset_audit(asset, audit)
     return ok({"asset_id": asset, "state": audit})
 
@@ -307,8 +226,8 @@ def journal() -> Response:
     if request.method == "DELETE":
         backend.clear_journal()
         return ok({"entries": [], "next": 0})
-    entries = backend.journal(_arg_int("after", 0, 2**62), _arg_int("limit", 100, 1000), _journal_filter())
-    cursor = entries[-1]["seq"] if entries else _arg_int("after", 0, 2**62)
+    entries = backend.journal(_args("after", 0, 2**62), _args("limit", 100, 1000), _journal_filter())
+    cursor = entries[-1]["seq"] if entries else _args("after", 0, 2**62)
     return ok({"entries": entries, "next": cursor})
 
 
@@ -316,7 +235,7 @@ def journal() -> Response:
 def journal_har() -> Response:
     """The journal (same filters and paging as /journal, up to 1000 entries) as HAR 1.2."""
     backend = state().backend
-    entries = backend.journal(_arg_int("after", 0, 2**62), _arg_int("limit", 1000, 1000), _journal_filter())
+    entries = backend.journal(_args("after", 0, 2**62), _args("limit", 1000, 1000), _journal_filter())
     return har_response(entries)
 
 

@@ -21,9 +21,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from mockserver.media.urls import result_url
 from mockserver.spec.loader import load_spec
+from mockserver.state.control_input import owner_filter
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import FAIL_AT, FAULT_KINDS, OPERATIONS
-from mockserver.web.control_views import CONTROL_TOKEN_COOKIE, guard, owner_filter, task_timeline
+from mockserver.web.control_views import CONTROL_TOKEN_COOKIE, guard, task_timeline
 from mockserver.web.dashboard import present
 from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.shared import host_url, ok, state
