@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mockserver import create_app
     from mockserver.serving import waitress_server, workers
     from mockserver.state.errors import StoreError
-    from mockserver.state.store import allows_workers
+    from mockserver.state.stores import allows_workers
     from mockserver.web.shared import EXTENSION
 
     configure_logging(args.quiet, args.log_format)

@@ -14,7 +14,7 @@ from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.loader import billing_units, external_rules, family_models, load_spec, spec_path
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend, BackendConfig, instance_name
-from mockserver.state.store import open_store
+from mockserver.state.stores import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors

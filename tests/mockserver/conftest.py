@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.state.backend import Backend
+from mockserver.spec.loader import family_models, load_spec
+from mockserver.state.backend import Backend, BackendConfig
+from mockserver.state.stores import open_store
 from mockserver.web.shared import EXTENSION, MockState
 
 CREATE = "/api/open-api/v1/seedance/videos"
@@ -94,3 +96,27 @@ def assert_envelope(answer: Any, status: int, error_id: str) -> dict[str, Any]:
     assert isinstance(body["data"]["rules"], list)
     assert isinstance(body["data"]["violations"], list)
     return body
+
+
+FAMILIES = family_models(load_spec())
+MakeBackend = Callable[..., Backend]
+
+
+@pytest.fixture
+def make_backend(store_spec: str) -> Iterator[MakeBackend]:
+    """Backends over one store of each kind (two calls = two instances sharing it)."""
+    made: list[Backend] = []
+    memory = open_store("memory")  # instances in one process share one memory store
+
+    def make(clock: FakeClock, **config: object) -> Backend:
+        config.setdefault("seed", 1)
+        store = memory if store_spec == "memory" else open_store(store_spec)
+        backend = Backend(BackendConfig(**config), FAMILIES, store, clock=clock)  # type: ignore[arg-type]
+        if not made:
+            backend.reset()  # a Redis prefix or SQLite file starts empty anyway; be sure
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.close()

@@ -3,40 +3,14 @@ eviction, ids, journal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
-from mockserver.spec.loader import family_models, load_spec
 from mockserver.state.backend import Backend, BackendConfig, seeded_id
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import Fault
-from mockserver.state.store import open_store
+from mockserver.state.stores import open_store
 from mockserver.state.timings import output_size, plan_timings
-from tests.mockserver.conftest import FakeClock, std_body
-
-FAMILIES = family_models(load_spec())
-MakeBackend = Callable[..., Backend]
-
-
-@pytest.fixture
-def make_backend(store_spec: str) -> Iterator[MakeBackend]:
-    """Backends over one store of each kind (two calls = two instances sharing it)."""
-    made: list[Backend] = []
-    memory = open_store("memory")  # instances in one process share one memory store
-
-    def make(clock: FakeClock, **config: object) -> Backend:
-        config.setdefault("seed", 1)
-        store = memory if store_spec == "memory" else open_store(store_spec)
-        backend = Backend(BackendConfig(**config), FAMILIES, store, clock=clock)  # type: ignore[arg-type]
-        if not made:
-            backend.reset()  # a Redis prefix or SQLite file starts empty anyway; be sure
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        backend.close()
+from tests.mockserver.conftest import FAMILIES, FakeClock, MakeBackend, std_body
 
 
 def test_families_come_from_the_spec() -> None:

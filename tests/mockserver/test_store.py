@@ -10,7 +10,8 @@ import pytest
 
 from mockserver import create_app
 from mockserver.state.errors import StoreError
-from mockserver.state.store import Store, allows_workers, open_store
+from mockserver.state.store import Store
+from mockserver.state.stores import allows_workers, open_store
 from mockserver.state.tasks import Task, fingerprint
 from tests.conftest import free_port
 from tests.mockserver.conftest import AUTH, CREATE, FakeClock, assert_envelope, get_path, std_body
