@@ -15,10 +15,12 @@ from mockserver.spec.loader import billing_units, external_rules, family_models,
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend, BackendConfig, instance_name
 from mockserver.state.stores import open_store
+from mockserver.state.timings import documented_sizes
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors
 from mockserver.web.dashboard import dashboard
+from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
 from mockserver.web.middleware import DropMiddleware
@@ -132,7 +134,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         build_backend(cfg, families),
         spec_text=path.read_bytes(),
         started_at=time.time(),
-        extra={"billing": billing_units(spec)},
+        billing=billing_units(spec),
+        quotes=rule_quotes(spec),
+        sizes=documented_sizes(families),
     )
     app.register_blueprint(request_log)
     if cfg["CORS_ORIGIN"]:

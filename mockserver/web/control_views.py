@@ -159,10 +159,9 @@ def usage() -> Response:
     token = request.args.get("token") or None
     owner = owner_filter(token)
     st = state()
-    billing: dict[str, str] = st.extra.get("billing", {})
     rows = st.backend.usage(owner)
     for row in rows:
-        unit = billing.get(row["model"], "")
+        unit = st.billing.get(row["model"], "")
         row["billing_unit"] = unit
         # What the bill counts: tasks on per-task routes, seconds of video on the others.
         row["billable_units"] = row["billable_tasks"] if unit == "per_task" else row["billable_seconds"]

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mockserver.media.video import VideoCache
 from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend
@@ -33,7 +34,14 @@ class MockState:
     backend: Backend
     spec_text: bytes = b""
     started_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    billing: dict[str, str] = field(default_factory=dict)
+    """Model id -> its billing unit (`x-billing`), for /_mock/usage."""
+    quotes: dict[str, str] = field(default_factory=dict)
+    """Rule id -> its documented quote or assumed reason, for the dashboard."""
+    sizes: frozenset[tuple[int, int]] = frozenset()
+    """Every (width, height) a result file may have."""
+    videos: VideoCache = field(default_factory=VideoCache)
+    """Encoded result MP4s, bounded in bytes."""
 
     def reset(self) -> None:
         """Forget every task, fault, limit, media fact, audit state and journal entry, on every instance."""

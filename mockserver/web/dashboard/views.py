@@ -20,14 +20,12 @@ from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from mockserver.media.urls import result_url
-from mockserver.spec.loader import load_spec
 from mockserver.state.control_input import owner_filter
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import FAIL_AT, FAULT_KINDS, OPERATIONS
 from mockserver.state.queries import JournalFilter, TaskFilter
 from mockserver.web.control_access import CONTROL_TOKEN_COOKIE, guard
 from mockserver.web.dashboard import present
-from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.shared import host_url, ok, state
 
 dashboard = Blueprint(
@@ -41,7 +39,6 @@ JOURNAL_SHOWN = 200
 POLL_MS = 1000  # one poll per second per visible tab: a new task shows within ~1 s (measured: 0.5 s mean)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-_QUOTES_KEY = "dashboard.rule_quotes"
 
 
 @dashboard.before_request
@@ -74,16 +71,6 @@ def harden(response: Response) -> Response:
     return response
 
 
-def quotes() -> dict[str, str]:
-    """Rule id -> its documented quote or assumed reason (read from the spec once per app)."""
-    st = state()
-    found: dict[str, str] | None = st.extra.get(_QUOTES_KEY)
-    if found is None:
-        spec_path = st.config.get("SPEC_PATH")
-        found = st.extra.setdefault(_QUOTES_KEY, rule_quotes(load_spec(spec_path)))
-    return found
-
-
 def _models() -> list[str]:
     return sorted(m for models in state().families.values() for m in models)
 
@@ -94,7 +81,7 @@ def _page(template: str, active: str, **values: Any) -> str:
     boot = {"poll_ms": POLL_MS, "clock": clock, **values.pop("boot", {})}
     return render_template(
         f"dashboard/{template}", active=active, instance=backend.config.instance, store=backend.store_kind,
-        clock=clock, boot=boot, quotes=quotes(), **values,
+        clock=clock, boot=boot, quotes=state().quotes, **values,
     )
 
 
@@ -134,7 +121,7 @@ def journal_page() -> str:
     query = JournalFilter(filters["status"], filters["rule"], owner_filter(filters["owner"]))
     entries, cursor = state().backend.newest_journal(query, JOURNAL_SHOWN)
     return _page("journal.html", "journal", filters=filters, entries=entries,
-                 boot={"filters": filters, "quotes": quotes(), "entries": entries, "cursor": cursor})
+                 boot={"filters": filters, "quotes": state().quotes, "entries": entries, "cursor": cursor})
 
 
 @dashboard.get("/ui/controls")
