@@ -20,7 +20,7 @@ from client.errors import (
 )
 from client.models import Task, TaskError
 from client.transport import RetryPolicy
-from client.validation import Violation, checked_rule_ids, rule_ids, validate_body
+from client.validation import Violation, checked_rule_ids, validate_body
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -40,6 +40,5 @@ __all__ = [
     "Violation",
     "WaitTimeout",
     "checked_rule_ids",
-    "rule_ids",
     "validate_body",
 ]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 __all__ = [
-    "FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "checked_rule_ids", "json_problem", "rule_ids",
+    "FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "checked_rule_ids", "json_problem",
     "validate_body",
 ]
 
@@ -145,10 +145,6 @@ def json_problem(value: object, where: str = "") -> tuple[str, str] | None:
 def checked_rule_ids() -> frozenset[str]:
     """The ids of the rules this client checks before sending (the spec's body rules; not the external ones)."""
     return _RULE_IDS
-
-
-rule_ids = checked_rule_ids
-"""Former name of ``checked_rule_ids`` (docs/client.md shows ``client.rule_ids()``); kept importable."""
 
 
 def _is_array(value: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:

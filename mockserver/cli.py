@@ -91,8 +91,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         config["CONTROL_LOOPBACK_ONLY"] = False
     if args.trust_proxy:
         config["TRUST_PROXY"] = True
-    if args.log_format != "text":
-        config["LOG_FORMAT"] = args.log_format
     return config
 
 

@@ -19,11 +19,12 @@ from typing import Any
 
 from flask import Flask
 from waitress import wasyncore
-from waitress.channel import HTTPChannel
+from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
 from mockserver import create_app
+from mockserver.serving.drop import dropping, raising
 from mockserver.serving.options import DEFAULT_THREADS, IDENT, ServingOptions, base_url
 from mockserver.web.envelope import envelope
 
@@ -62,6 +63,10 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
                              (self.request.path or "-")[:MSG_CAP], code, error_id)
 
 
+class ConnectionDropped(ClientDisconnected):  # type: ignore[misc]
+    """Raised for a `drop` fault: waitress closes the socket without writing an answer."""
+
+
 class EnvelopeChannel(HTTPChannel):  # type: ignore[misc]
     """An HTTP channel whose own error answers use the envelope."""
 
@@ -71,7 +76,7 @@ class EnvelopeChannel(HTTPChannel):  # type: ignore[misc]
 def build_server(app: Callable[..., Any], options: ServingOptions, threads: int | None = None) -> BaseWSGIServer:
     """A bound (not yet running) waitress server for `app` with the emulator's limits."""
     server: BaseWSGIServer = create_server(
-        app,
+        dropping(app, raising(ConnectionDropped)),
         host=options.host,
         port=options.port,
         threads=threads or options.threads,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver import create_app
+from mockserver.serving.drop import dropping, shut_down_connection
 from mockserver.serving.logs import configure_logging
 from mockserver.serving.wrappers import ServerHeader, WsgiApp
 
@@ -27,4 +28,4 @@ def load() -> WsgiApp:
     """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
     settings = json.loads(os.environ.get(ENV_KEY, "{}"))
     configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
-    return ServerHeader(create_app(settings.get("config") or {}))
+    return ServerHeader(dropping(create_app(settings.get("config") or {}), shut_down_connection))

@@ -12,7 +12,7 @@ from mockserver.spec.validation import rule_ids
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import DirectiveError, Directives, parse_directives, prompt_directives
 from mockserver.state.tasks import Task
-from mockserver.web.shared import DROP_KEY, MockState, authenticate, host_url, ok, read_json_body, state
+from mockserver.web.shared import DROP_HEADER, MockState, authenticate, host_url, ok, read_json_body, state
 
 api = Blueprint("api", __name__)
 
@@ -45,8 +45,7 @@ def apply_fault(kind: str | None, retry_after: int = 1, delay: float = 0.0) -> R
     if kind is None or kind == "delay":
         return None
     if kind == "drop":
-        request.environ[DROP_KEY] = True
-        return Response(b"", status=500)
+        return Response(b"", status=500, headers={DROP_HEADER: "the emulator was asked to drop this connection"})
     error_id, msg = _FAULT_ERRORS[kind]
     wait = retry_after if kind in ("429", "503") else None
     raise ApiError(error_id, msg, retry_after=wait)

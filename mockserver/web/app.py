@@ -23,7 +23,6 @@ from mockserver.web.dashboard import dashboard
 from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
-from mockserver.web.middleware import DropMiddleware
 from mockserver.web.request_log import request_log
 from mockserver.web.shared import EXTENSION, MockState
 
@@ -146,5 +145,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard)
     app.register_blueprint(files)
     register_error_handlers(app)
-    app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

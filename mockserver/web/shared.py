@@ -19,7 +19,9 @@ from mockserver.state.tasks import fingerprint
 from mockserver.web.jsonbody import InvalidJson, parse_json_body
 
 EXTENSION = "seedance_mock"
-DROP_KEY = "seedance_mock.drop"
+DROP_HEADER = "X-Seedance-Mock-Drop"
+"""Carried by the empty 500 a `drop` fault answers: the server closes the connection instead of sending it
+(each server's way: `serving/drop.py`); a server that cannot sends it, and the header says why."""
 TOKEN_PREFIX = "sk_"
 
 
