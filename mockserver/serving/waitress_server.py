@@ -1,4 +1,5 @@
-"""The hardened waitress server: the in-thread `EmbeddedServer` of the tests and the one-process runner.
+"""The hardened waitress server: the in-thread `EmbeddedServer` of tests and notebooks, and `--server waitress`
+(granian, in `workers.py`, is the command's default).
 
 What it adds to plain waitress: its own error answers (malformed request 400, 413, 431, 501) in the
 emulator's JSON envelope; the app's body limit (so waitress never spools a huge upload to disk); a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 FAULT_KINDS = ("429", "500", "502", "503", "delay", "drop")
@@ -35,14 +35,7 @@ class Fault:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for the control API and the store (`token` is a token fingerprint there)."""
-        return {
-            "kind": self.kind,
-            "count": self.count,
-            "operation": self.operation,
-            "token": self.token,
-            "retry_after": self.retry_after,
-            "delay": self.delay,
-        }
+        return asdict(self)
 
 
 def admit_in_window(stamps: list[float] | None, now: float, limit: int) -> tuple[list[float], int | None]:
