@@ -29,6 +29,7 @@ from mockserver.serving.options import (
     DEFAULT_THREADS,
     ServingOptions,
 )
+from mockserver.state.control_input import MAX_SPEED, MIN_SPEED
 from mockserver.version import VERSION
 
 PROG = "seedance-mock"
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"{PROG} {VERSION}")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=port_number, default=8000, help="port 0-65535; 0 picks a free one (8000)")
-    p.add_argument("--speed", type=finite(low=0, low_open=True), help="simulated time runs F times faster")
+    p.add_argument("--speed", type=finite(MIN_SPEED, MAX_SPEED), help="simulated time runs F times faster")
     p.add_argument("--seed", type=int_range(0, 2**63 - 1), help="reproducible task ids and timings")
     p.add_argument("--api-key", action="append", type=token_text, dest="api_keys",
                    help="accept only this bearer token (repeatable; default: any token shaped sk_...)")

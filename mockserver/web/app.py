@@ -14,6 +14,7 @@ from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.loader import billing_units, external_rules, family_models, load_spec, spec_path
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend, BackendConfig, instance_name
+from mockserver.state.control_input import MAX_SPEED, MIN_SPEED
 from mockserver.state.stores import open_store
 from mockserver.state.timings import documented_sizes
 from mockserver.web.api_views import api
@@ -88,8 +89,8 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
                 raise ValueError(f"SEEDANCE_MOCK_{key}={raw[:40]!r} is not a valid value") from None
     merged.update(config or {})
     speed = float(merged["SPEED"])
-    if not 0 < speed < float("inf"):
-        raise ValueError("SPEED must be a finite number > 0")
+    if not MIN_SPEED <= speed <= MAX_SPEED:  # the control API's bound (state/control_input.py)
+        raise ValueError(f"SPEED must be a number from {MIN_SPEED:g} to {MAX_SPEED:g}")
     merged["SPEED"] = speed
     merged["API_KEYS"] = list(merged["API_KEYS"] or [])
     return merged
