@@ -31,7 +31,7 @@ def build_app(store: str, log_lines: bool) -> Any:
 
     try:
         from mockserver.serving.logs import configure_logging
-        from mockserver.serving.wrappers import wrap_app
+        from mockserver.serving.worker_app import wrap as wrap_app
     except ImportError:
         logging.basicConfig(level=logging.INFO if log_lines else logging.WARNING, stream=io.StringIO())
         app = create_app({"STORE": store})

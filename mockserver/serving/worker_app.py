@@ -28,4 +28,9 @@ def load() -> WsgiApp:
     """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
     settings = json.loads(os.environ.get(ENV_KEY, "{}"))
     configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
-    return ServerHeader(dropping(create_app(settings.get("config") or {}), shut_down_connection))
+    return wrap(create_app(settings.get("config") or {}))
+
+
+def wrap(app: WsgiApp) -> WsgiApp:
+    """The app as a granian worker serves it: the `Server` header, and the `drop` fault closing its socket."""
+    return ServerHeader(dropping(app, shut_down_connection))
