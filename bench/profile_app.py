@@ -37,8 +37,8 @@ def build_app(store: str, log_lines: bool) -> Any:
         app = create_app({"STORE": store})
         return app, app
     configure_logging(not log_lines, "text")
-    root = logging.getLogger()
-    for handler in root.handlers:  # keep the formatting cost, drop the terminal
+    loggers = (logging.getLogger(), logging.getLogger("seedance_mock.requests"))
+    for handler in (h for logger in loggers for h in logger.handlers):  # keep the formatting cost, drop the terminal
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(io.StringIO())  # type: ignore[arg-type]
     app = create_app({"STORE": store})
