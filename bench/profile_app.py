@@ -39,8 +39,8 @@ def build_app(store: str, log_lines: bool) -> Any:
     configure_logging(not log_lines, "text")
     loggers = (logging.getLogger(), logging.getLogger("seedance_mock.requests"))
     for handler in (h for logger in loggers for h in logger.handlers):  # keep the formatting cost, drop the terminal
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(io.StringIO())  # type: ignore[arg-type]
+        if hasattr(handler, "stream"):  # logging's StreamHandler, or the request lines' buffered handler
+            handler.stream = io.StringIO()
     app = create_app({"STORE": store})
     return app, wrap_app(app)
 
