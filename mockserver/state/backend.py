@@ -258,7 +258,9 @@ class Backend(SharedControl):
         """The newest `limit` tasks that pass `query`, newest first. Reads `limit` tasks of the owner's index
         when only the owner is asked for; a status or model filter reads ever larger windows of the newest
         tasks, TASK_SCAN at most."""
-        limit = max(1, min(limit, TASK_SCAN))
+        if limit < 1:
+            return []
+        limit = min(limit, TASK_SCAN)
         if not query.narrows():
             return self.store.recent_tasks(limit, query.owner)
         now, window = self.now(), min(TASK_SCAN, max(100, 4 * limit))

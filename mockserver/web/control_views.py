@@ -11,7 +11,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockserver.state import control_input
 from mockserver.state.control_input import owner_filter
-from mockserver.state.errors import ApiError
 from mockserver.state.queries import JournalFilter, TaskFilter
 from mockserver.version import VERSION
 from mockserver.web.control_access import guard
@@ -32,7 +31,7 @@ def _body() -> dict[str, Any]:
         return {}
     body = read_json_body()
     if not isinstance(body, dict):
-        raise ApiError("VALIDATION_FAILED", "the body must be a JSON object")
+        raise control_input.invalid("the body must be a JSON object")
     return body
 
 

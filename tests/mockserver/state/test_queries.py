@@ -89,6 +89,7 @@ def test_find_tasks_filters_by_owner_status_and_model(backend: Backend, clock: F
     assert [t.task_id for t in backend.find_tasks(TaskFilter(status="completed"))] == [made[-1].task_id]
     assert backend.find_tasks(TaskFilter(model="no-such-model")) == []
     assert len(backend.find_tasks(TaskFilter(), 1000)) == 10
+    assert backend.find_tasks(TaskFilter(), 0) == backend.find_tasks(TaskFilter(status="queued"), 0) == []
 
 
 def test_journal_filters_and_the_newest_entries(backend: Backend) -> None:
