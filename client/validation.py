@@ -1,7 +1,8 @@
 """Pre-flight validation of a create body, in plain Python.
 
-This is an independent second reading of the published API documents, written by hand from them. It deliberately does not read ``openapi.yaml`` nor use a JSON Schema library: the contract tests hold
-its verdicts against the emulator's, and agreement only means something if the two readings are independent.
+This is an independent second reading of the published API documents, written by hand from them. It
+deliberately does not read ``openapi.yaml`` nor use a JSON Schema library: the contract tests hold its verdicts
+against the emulator's, and agreement only means something if the two readings are independent.
 
 Every check reports the project's stable rule id. A body may break several rules; the verdict is the set of
 ids, reported once each, in a stable order (the order of the checks below).
