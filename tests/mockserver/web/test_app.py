@@ -1,4 +1,4 @@
-"""Speed has one bound wherever it is given: the command line, the configuration and the control API."""
+"""`create_app` (web/app.py): speed has one bound wherever it is given (command line, configuration, control API)."""
 
 from __future__ import annotations
 
