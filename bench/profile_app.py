@@ -31,16 +31,16 @@ def build_app(store: str, log_lines: bool) -> Any:
 
     try:
         from mockserver.serving.logs import configure_logging
-        from mockserver.serving.wrappers import wrap_app
+        from mockserver.serving.worker_app import wrap as wrap_app
     except ImportError:
         logging.basicConfig(level=logging.INFO if log_lines else logging.WARNING, stream=io.StringIO())
         app = create_app({"STORE": store})
         return app, app
     configure_logging(not log_lines, "text")
-    root = logging.getLogger()
-    for handler in root.handlers:  # keep the formatting cost, drop the terminal
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(io.StringIO())  # type: ignore[arg-type]
+    loggers = (logging.getLogger(), logging.getLogger("seedance_mock.requests"))
+    for handler in (h for logger in loggers for h in logger.handlers):  # keep the formatting cost, drop the terminal
+        if hasattr(handler, "stream"):  # logging's StreamHandler, or the request lines' buffered handler
+            handler.stream = io.StringIO()
     app = create_app({"STORE": store})
     return app, wrap_app(app)
 

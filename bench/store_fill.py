@@ -62,7 +62,7 @@ def _default_app(count: int, ids_out: Path) -> tuple[Any, Any]:
     tasks; returns (the Flask app, the WSGI callable to serve)."""
     try:
         from mockserver.serving.logs import configure_logging
-        from mockserver.serving.wrappers import wrap_app
+        from mockserver.serving.worker_app import wrap as wrap_app
     except ImportError:  # older trees: plain app, INFO lines on stderr
         logging.basicConfig(level=logging.INFO, stream=sys.stderr)
         app = _app("memory")

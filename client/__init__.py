@@ -26,7 +26,7 @@ from client.errors import (
     WaitTimeout,
 )
 from client.models import Task, TaskError
-from client.validation import Violation, checked_rule_ids, rule_ids, validate_body
+from client.validation import Violation, checked_rule_ids, validate_body
 
 if TYPE_CHECKING:
     from client.aio import AsyncSeedanceClient
@@ -51,7 +51,6 @@ __all__ = [
     "Violation",
     "WaitTimeout",
     "checked_rule_ids",
-    "rule_ids",
     "validate_body",
 ]
 

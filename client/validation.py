@@ -1,8 +1,8 @@
 """Pre-flight validation of a create body, in plain Python.
 
-This is an independent second reading of the API documents (``shared/api-rules.md`` as digested in the team
-brief). It deliberately does not read ``openapi.yaml`` nor use a JSON Schema library: the contract tests hold
-its verdicts against the emulator's, and agreement only means something if the two readings are independent.
+This is an independent second reading of the published API documents, written by hand from them. It
+deliberately does not read ``openapi.yaml`` nor use a JSON Schema library: the contract tests hold its verdicts
+against the emulator's, and agreement only means something if the two readings are independent.
 
 Every check reports the project's stable rule id. A body may break several rules; the verdict is the set of
 ids, reported once each, in a stable order (the order of the checks below).
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 __all__ = [
-    "FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "checked_rule_ids", "json_problem", "rule_ids",
+    "FAMILIES", "INVALID_JSON", "MODEL_FAMILY", "Violation", "checked_rule_ids", "json_problem",
     "validate_body",
 ]
 
@@ -145,10 +145,6 @@ def json_problem(value: object, where: str = "") -> tuple[str, str] | None:
 def checked_rule_ids() -> frozenset[str]:
     """The ids of the rules this client checks before sending (the spec's body rules; not the external ones)."""
     return _RULE_IDS
-
-
-rule_ids = checked_rule_ids
-"""Former name of ``checked_rule_ids`` (docs/client.md shows ``client.rule_ids()``); kept importable."""
 
 
 def _is_array(value: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:

@@ -50,8 +50,6 @@ def load_callable(reference: str, option: str = "--client") -> Callable[..., Any
 
 def _add_client_option(parser: argparse.ArgumentParser, *, required: bool, help: str) -> None:
     parser.add_argument("--client", required=required, metavar="MODULE:FUNCTION", help=help)
-    # The old, misleading name (it names the client's check, not the spec oracle); kept working, not shown.
-    parser.add_argument("--oracle", dest="client", help=argparse.SUPPRESS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,8 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     mutate = sub.add_parser("mutate", help="spec mutation score: each spec mutant's emulator against a client")
     mutate.add_argument("--app-factory", required=True,
                         help="module:function building a WSGI app from {SPEC_PATH: ...} (e.g. mockserver:create_app)")
-    # Not `required=True`: argparse would then also demand it when only the hidden --oracle is given.
-    _add_client_option(mutate, required=False, help="the client's check as module:function (required)")
+    _add_client_option(mutate, required=True, help="the client's check as module:function")
     mutate.add_argument("--examples", type=int, default=10, help="generated examples per rule for survivors")
     mutate.add_argument("--seed", type=int, default=0)
     mutate.add_argument("--only", default=None, help="judge only mutants whose name contains this text")
@@ -192,8 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `seedance-contracts`; returns the exit status (2 for usage errors, as argparse)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "mutate" and not args.client:
-        parser.error("the following arguments are required: --client")
     missing = missing_extra()
     if missing:
         print(f"seedance-contracts: needs {', '.join(missing)} (the contracts extra): {INSTALL_HINT}",

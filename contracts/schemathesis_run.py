@@ -104,7 +104,7 @@ def negative_guard(spec_path: str | Path | None) -> Callable[[Any, Any], bool]:
     """
     oracle = SpecOracle(load_spec(spec_path))
 
-    def filter_body(context: Any, body: Any) -> bool:  # the name is how Schemathesis knows the hook
+    def filter_body(_context: Any, body: Any) -> bool:  # the name is how Schemathesis knows the hook
         return bool(oracle.broken_rules(body))
 
     return filter_body

@@ -113,9 +113,6 @@ class SpecOracle:
             return Verdict(frozenset(), None, INVALID_JSON)
         return Verdict(self.broken_rules(body))
 
-    rule_ids = broken_rules
-    """Former name of `broken_rules` (docs/contracts.md still shows it); kept so existing code keeps working."""
-
     def __call__(self, body: Any) -> frozenset[str]:
         """The oracle as a client check: the broken rules, or {INVALID_JSON} for a body JSON cannot carry."""
         if not json_safe(body):

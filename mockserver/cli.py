@@ -32,6 +32,7 @@ from mockserver.serving.options import (
     ServingOptions,
     delay_slots,
 )
+from mockserver.state.control_input import MAX_SPEED, MIN_SPEED
 from mockserver.version import VERSION
 
 PROG = "seedance-mock"
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"{PROG} {VERSION}")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=port_number, default=8000, help="port 0-65535; 0 picks a free one (8000)")
-    p.add_argument("--speed", type=finite(low=0, low_open=True), help="simulated time runs F times faster")
+    p.add_argument("--speed", type=finite(MIN_SPEED, MAX_SPEED), help="simulated time runs F times faster")
     p.add_argument("--seed", type=int_range(0, 2**63 - 1), help="reproducible task ids and timings")
     p.add_argument("--api-key", action="append", type=token_text, dest="api_keys",
                    help="accept only this bearer token (repeatable; default: any token shaped sk_...)")
@@ -127,8 +128,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         config["UPSTREAM_REFUSE_INVALID"] = True
     if args.replay_strict:
         config["REPLAY_STRICT"] = True
-    if args.log_format != "text":
-        config["LOG_FORMAT"] = args.log_format
     return config
 
 
@@ -184,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mockserver import create_app
     from mockserver.serving import waitress_server, workers
     from mockserver.state.errors import StoreError
-    from mockserver.state.store import allows_workers
+    from mockserver.state.stores import allows_workers
     from mockserver.web.shared import EXTENSION
 
     configure_logging(args.quiet, args.log_format)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -34,9 +35,11 @@ class ControlClient:
         # Sent only when the emulator runs with --control-token (SEEDANCE_MOCK_CONTROL_TOKEN).
         self.headers = {"X-Control-Token": control_token} if control_token else {}
 
-    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None,
+              params: dict[str, str | int] | None = None) -> Any:
         response = self.session.request(
-            method, f"{self.base_url}/_mock{path}", json=payload, timeout=self.timeout, headers=self.headers
+            method, f"{self.base_url}/_mock{path}", json=payload, params=params, timeout=self.timeout,
+            headers=self.headers,
         )
         try:
             body = response.json()
@@ -64,18 +67,19 @@ class ControlClient:
 
     def task(self, task_id: str) -> dict[str, Any]:
         """A task's timeline (any token)."""
-        data: dict[str, Any] = self._call("GET", f"/tasks/{task_id}")
+        data: dict[str, Any] = self._call("GET", f"/tasks/{quote(task_id, safe='')}")
         return data
 
     def fail_task(self, task_id: str, reason: str = "generation failed", at: str = "processing") -> dict[str, Any]:
         """Make a task fail: at="now" (at once), "queue" (never processes) or "processing" (fails at its end).
         A forced outcome is final: forcing the task again raises ControlError (409)."""
-        data: dict[str, Any] = self._call("POST", f"/tasks/{task_id}/fail", {"reason": reason, "at": at})
+        payload = {"reason": reason, "at": at}
+        data: dict[str, Any] = self._call("POST", f"/tasks/{quote(task_id, safe='')}/fail", payload)
         return data
 
     def complete_task(self, task_id: str) -> dict[str, Any]:
         """Finish a task successfully now."""
-        data: dict[str, Any] = self._call("POST", f"/tasks/{task_id}/complete")
+        data: dict[str, Any] = self._call("POST", f"/tasks/{quote(task_id, safe='')}/complete")
         return data
 
     def inject_fault(
@@ -129,8 +133,7 @@ class ControlClient:
 
     def journal(self, **filters: str | int) -> list[dict[str, Any]]:
         """Recorded API requests, oldest first (filters: after, limit, status, rule, token)."""
-        query = "&".join(f"{k}={v}" for k, v in filters.items())
-        entries: list[dict[str, Any]] = self._call("GET", "/journal" + (f"?{query}" if query else ""))["entries"]
+        entries: list[dict[str, Any]] = self._call("GET", "/journal", params=dict(filters))["entries"]
         return entries
 
     def usage(self) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import anyio.to_thread
 import httpx
 
-from mockserver.web.middleware import ConnectionDropped
+from mockserver.serving.drop import is_dropped
 
 __all__ = ["AsyncInProcessTransport", "InProcessTransport"]
 
@@ -28,12 +28,11 @@ class InProcessTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Run the app on the request; its whole answer (the app's body is iterated here, in this thread)."""
-        try:
-            answer = self._wsgi.handle_request(request)
-            body = answer.read()
-        except ConnectionDropped:
+        answer = self._wsgi.handle_request(request)
+        body = answer.read()
+        if is_dropped(answer.headers.multi_items()):
             raise httpx.RemoteProtocolError("Server disconnected without sending a response "
-                                            "(seedance-mock drop fault)", request=request) from None
+                                            "(seedance-mock drop fault)", request=request)
         return httpx.Response(answer.status_code, headers=answer.headers, content=body)
 
 

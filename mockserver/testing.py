@@ -13,7 +13,7 @@ from flask import Flask
 
 from mockserver.control_client import ControlClient
 from mockserver.server import EmbeddedServer
-from mockserver.web.middleware import ConnectionDropped
+from mockserver.serving.drop import is_dropped
 from mockserver.web.shared import EXTENSION, MockState
 
 if TYPE_CHECKING:
@@ -75,16 +75,15 @@ def route_into_app(mock: responses.RequestsMock, app: Flask, base_url: str) -> N
 
     def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
-        try:
-            answer = test_client.open(
-                request.path_url,
-                method=request.method or "GET",
-                headers=list(request.headers.items()),
-                data=body or b"",
-                base_url=base_url,
-            )
-        except ConnectionDropped:
-            raise requests.ConnectionError("connection dropped by seedance-mock (forced fault)") from None
+        answer = test_client.open(
+            request.path_url,
+            method=request.method or "GET",
+            headers=list(request.headers.items()),
+            data=body or b"",
+            base_url=base_url,
+        )
+        if is_dropped(answer.headers.items()):
+            raise requests.ConnectionError("connection dropped by seedance-mock (forced fault)")
         data = answer.get_data()
         headers = dict(answer.headers.items())
         if request.method == "HEAD":

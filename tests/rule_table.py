@@ -1,6 +1,6 @@
 """The rule table: for every rule id, one body that breaks only that rule and its nearest valid twin.
 
-Written by hand from shared/api-rules.md (not generated from openapi.yaml), so that the spec, the emulator and
+Written by hand from the API documents (not generated from openapi.yaml), so that the spec, the emulator and
 the client are all held against an independent reading. `tests/spec/test_rule_table.py` fails when a rule id in
 the spec has no row here, or a row names an id the spec lacks.
 """
@@ -28,7 +28,7 @@ FAMILIES: dict[str, list[str]] = {
 ALL_MODELS = [m for models in FAMILIES.values() for m in models]
 FAMILY_OF = {m: fam for fam, models in FAMILIES.items() for m in models}
 
-# Per family, from api-rules.md: duration range, ratios, images max, URL scheme of assets.
+# Per family, from the API documents: duration range, ratios, images max, URL scheme of assets.
 DURATION = {"FULL": (4, 12), "SP": (4, 15), "SP_OFFICIAL": (4, 15), "MINI": (4, 15), "MINI_SP": (4, 15),
             "MD": (1, 15), "FAST_I2V": (4, 15), "STD": (4, 15)}
 STD_RATIOS = ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"]

@@ -97,17 +97,18 @@ def test_the_state_layer_loads_without_flask_servers_or_schema_libraries() -> No
     assert out.stdout.strip() == "[]"
 
 
-def module_level_imports(path: Path) -> set[str]:
-    """mockserver modules a file imports when it loads (function-level lazy imports excluded); `from
-    package import submodule` counts as importing the submodule."""
+def own_imports(path: Path, package: str) -> set[str]:
+    """Modules of `package` a file imports, when it loads or later inside a function (lazy imports count:
+    they close a circle just the same, only later); `from package import submodule` counts as importing
+    the submodule."""
     found: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("mockserver."))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("mockserver"):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == package)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == package:
             module = str(node.module)
-            package = REPO.joinpath(*module.split("."))
-            subs = [a.name for a in node.names if (package / f"{a.name}.py").is_file()]
+            folder = REPO.joinpath(*module.split("."))
+            subs = [a.name for a in node.names if (folder / f"{a.name}.py").is_file()]
             if subs:
                 found.update(f"{module}.{sub}" for sub in subs)
             else:
@@ -136,12 +137,31 @@ def test_the_cycle_finder_finds_cycles() -> None:
     assert in_cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_import_circles_between_mockserver_modules() -> None:
-    graph: dict[str, set[str]] = {}
-    for path in sources("mockserver"):
-        module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
-        graph[module] = module_level_imports(path) - {module}
+def module_name(path: Path) -> str:
+    """`mockserver/web/app.py` -> `mockserver.web.app`; a package's `__init__.py` -> the package."""
+    return ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_circles_lazy_imports_included(package: str) -> None:
+    graph = {module_name(path): own_imports(path, package) - {module_name(path)} for path in sources(package)}
     assert in_cycles(graph) == []
+
+
+def test_the_import_reader_sees_lazy_imports(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from mockserver.state import store\n    import mockserver.web.app\n", "utf-8")
+    assert own_imports(probe, "mockserver") == {"mockserver.state.store", "mockserver.web.app"}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_architecture_names_every_module(package: str) -> None:
+    """ARCHITECTURE.md names each module by its file name (`__init__.py` and `__main__.py` aside)."""
+    text = (REPO / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    unnamed = [str(f.relative_to(REPO)) for f in sources(package)
+               if f.name not in ("__init__.py", "__main__.py") and f"`{f.name}`" not in text
+               and f"{f.parent.name}/{f.name}`" not in text]
+    assert unnamed == []
 
 
 def sources(package: str) -> list[Path]:

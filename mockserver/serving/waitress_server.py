@@ -1,4 +1,5 @@
-"""The hardened waitress server: the in-thread `EmbeddedServer` of the tests and the one-process runner.
+"""The hardened waitress server: the in-thread `EmbeddedServer` of tests and notebooks, and `--server waitress`
+(granian, in `workers.py`, is the command's default).
 
 What it adds to plain waitress: its own error answers (malformed request 400, 413, 431, 501) in the
 emulator's JSON envelope; the app's body limit (so waitress never spools a huge upload to disk); a
@@ -20,11 +21,12 @@ from typing import Any
 
 from flask import Flask
 from waitress import wasyncore
-from waitress.channel import HTTPChannel
+from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
 from mockserver import create_app
+from mockserver.serving.drop import dropping, raising
 from mockserver.serving.options import DEFAULT_THREADS, DRAIN_BYTES, DRAIN_SECONDS, IDENT, ServingOptions, base_url
 from mockserver.web.envelope import envelope
 
@@ -62,6 +64,10 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("%s %s %d %s (refused by the HTTP server)", self.request.command or "-",
                              (self.request.path or "-")[:MSG_CAP], code, error_id)
+
+
+class ConnectionDropped(ClientDisconnected):  # type: ignore[misc]
+    """Raised for a `drop` fault: waitress closes the socket without writing an answer."""
 
 
 class EnvelopeChannel(HTTPChannel):  # type: ignore[misc]
@@ -122,7 +128,7 @@ class EnvelopeChannel(HTTPChannel):  # type: ignore[misc]
 def build_server(app: Callable[..., Any], options: ServingOptions, threads: int | None = None) -> BaseWSGIServer:
     """A bound (not yet running) waitress server for `app` with the emulator's limits."""
     server: BaseWSGIServer = create_server(
-        app,
+        dropping(app, raising(ConnectionDropped)),
         host=options.host,
         port=options.port,
         threads=threads or options.threads,
@@ -226,7 +232,7 @@ class EmbeddedServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self, _type: type[BaseException] | None, _exc: BaseException | None, _tb: TracebackType | None
     ) -> None:
         self.stop()
 
@@ -237,7 +243,7 @@ def serve(app: Flask, options: ServingOptions, announce: Callable[[str], None] |
     server = build_server(app, options)
     stop = threading.Event()
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver import create_app
 from mockserver.serving.body_limit import BodyLimit
+from mockserver.serving.drop import dropping, shut_down_connection
 from mockserver.serving.logs import configure_logging
 from mockserver.serving.wrappers import ServerHeader, WsgiApp
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 ENV_KEY = "SEEDANCE_MOCK_SERVING"
 
@@ -28,5 +32,11 @@ def load() -> WsgiApp:
     """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
     settings = json.loads(os.environ.get(ENV_KEY, "{}"))
     configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
-    app = create_app(settings.get("config") or {})
-    return ServerHeader(BodyLimit(app, int(app.config["MAX_CONTENT_LENGTH"])))
+    return wrap(create_app(settings.get("config") or {}))
+
+
+def wrap(app: Flask) -> WsgiApp:
+    """The app as a granian worker serves it: the `Server` header, the `drop` fault closing its socket, and
+    the body limit with the drain granian lacks."""
+    body_limited = BodyLimit(app, int(app.config["MAX_CONTENT_LENGTH"]))
+    return ServerHeader(dropping(body_limited, shut_down_connection))

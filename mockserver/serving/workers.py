@@ -1,8 +1,9 @@
-"""Several processes on one port (`--workers N`), served by granian's WSGI mode.
+"""granian, the default server: one process, or several on one port (`--workers N`), in WSGI mode.
 
-granian was measured fastest of gunicorn sync, gunicorn gthread and granian for this app (one and two
-processes, memory, SQLite and Redis stores): see the serving notes in the lead's report. Each worker
-builds its own app (and its own store connections) after the fork; the store is what they share.
+granian serves this app faster than waitress (docs/performance.md has the bench's figures, side by side).
+Each worker builds its own app (and its own store connections) after the fork; the store is what they
+share. The serving layer wraps each worker's app: the `Server` header, and the `drop` fault
+(`drop.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ READY_TIMEOUT = 60.0
 
 
 def granian_available() -> bool:
-    """Is the multi-process server (the `workers` extra: granian) installed?"""
+    """Is granian (part of the `mock` extra) installed?"""
     try:
         import granian  # noqa: F401
     except ImportError:

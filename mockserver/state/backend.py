@@ -23,12 +23,10 @@ from typing import Any
 
 from mockserver.state.control import SharedControl
 from mockserver.state.errors import ApiError
-from mockserver.state.forcing import (
-    DEFAULT_FAIL_REASON,
-    FAIL_AT,
-)
+from mockserver.state.forcing import DEFAULT_FAIL_REASON
 from mockserver.state.journal_entry import Entry, LazyEntry
 from mockserver.state.journal_writer import JournalWriter
+from mockserver.state.queries import JOURNAL_PAGE, TASK_SCAN, JournalFilter, TaskFilter
 from mockserver.state.store import Store
 from mockserver.state.tasks import Task
 from mockserver.state.timings import applied_ratio, output_size, plan_timings, resolution_label
@@ -231,12 +229,10 @@ class Backend(SharedControl):
     def fail_task(self, task_id: str, reason: str = DEFAULT_FAIL_REASON, at: str = "processing",
                   repeat_ok: bool = False) -> Task:
         """Make a task fail with `reason`; at="now": at once; at="queue": without ever processing, when it
-        would have left the queue; at="processing": at the end of its processing. A finished task, or one
-        whose outcome was already forced, cannot be changed (409); with `repeat_ok` (a directive sent on
-        every poll) forcing the same outcome again answers the task as it is."""
-        if at not in FAIL_AT:
-            raise ApiError("VALIDATION_FAILED", f"at must be one of {', '.join(repr(a) for a in FAIL_AT)}")
-
+        would have left the queue; at="processing": at the end of its processing (`at` checked by
+        `control_input.fail_request`). A finished task, or one whose outcome was already forced, cannot be
+        changed (409); with `repeat_ok` (a directive sent on every poll) forcing the same outcome again
+        answers the task as it is."""
         def fail(task: Task, now: float) -> Task:
             if repeat_ok and task.version and task.outcome == "failed":
                 return task
@@ -288,14 +284,58 @@ class Backend(SharedControl):
             data["error"] = {"code": task.error_code or FAILED_CODE, "message": task.error_message}
         return data
 
-    def recent_tasks(self, limit: int = 100, owner: str | None = None) -> list[Task]:
-        """The newest stored tasks (of one owner when given), for the control API and the dashboard."""
-        return self.store.recent_tasks(max(1, min(limit, 100_000)), owner)
+    def timeline(self, task: Task) -> dict[str, Any]:
+        """A task's whole timeline as seen now, as the control API and the dashboard show it."""
+        return {
+            "task_id": task.task_id,
+            "token": task.owner,
+            "status": task.status_at(self.now()),
+            "model": task.model,
+            "created_at": task.created_at,
+            "processing_at": task.processing_at,
+            "finished_at": task.finished_at,
+            "outcome": task.outcome,
+            "width": task.width,
+            "height": task.height,
+            "duration": task.duration,
+            "ratio": task.ratio,
+            "resolution": task.resolution,
+            "error": {"code": task.error_code, "message": task.error_message} if task.outcome == "failed" else None,
+            "skip_processing": task.skip_processing,
+            "forced": task.version > 0,
+            "body": task.body,
+        }
+
+    def find_tasks(self, query: TaskFilter, limit: int = 100) -> list[Task]:
+        """The newest `limit` tasks that pass `query`, newest first. Reads `limit` tasks of the owner's index
+        when only the owner is asked for; a status or model filter reads ever larger windows of the newest
+        tasks, TASK_SCAN at most."""
+        if limit < 1:
+            return []
+        limit = min(limit, TASK_SCAN)
+        if not query.narrows():
+            return self.store.recent_tasks(limit, query.owner)
+        now, window = self.now(), min(TASK_SCAN, max(100, 4 * limit))
+        while True:
+            newest = self.store.recent_tasks(window, query.owner)
+            found = [t for t in newest if query.matches(t, now)]
+            if len(found) >= limit or len(newest) < window or window >= TASK_SCAN:
+                return found[:limit]
+            window = min(TASK_SCAN, window * 4)
+
+    @property
+    def store_kind(self) -> str:
+        """memory, sqlite or redis."""
+        return self.store.kind
+
+    def count_tasks(self) -> int:
+        """How many tasks the store holds (every token)."""
+        return self.store.count_tasks()
 
     def usage(self, owner: str | None = None) -> list[dict[str, Any]]:
         """Tasks and billable seconds by owner, model and resolution (failed tasks are not billed)."""
         rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for task in self.recent_tasks(100_000, owner):
+        for task in self.store.recent_tasks(100_000, owner):
             key = (task.owner, task.model, task.resolution)
             row = rows.setdefault(key, {"token": key[0], "model": key[1], "resolution": key[2], "tasks": 0,
                                         "failed": 0, "billable_tasks": 0, "billable_seconds": 0})
@@ -324,7 +364,7 @@ class Backend(SharedControl):
         found: list[dict[str, Any]] = []
         cursor = after
         while len(found) < limit:
-            page = self.store.journal_after(cursor, 500)
+            page = self.store.journal_after(cursor, JOURNAL_PAGE)
             if not page:
                 break
             for entry in page:
@@ -334,6 +374,25 @@ class Backend(SharedControl):
                         break
             cursor = page[-1]["seq"]
         return found
+
+    def find_journal(self, query: JournalFilter, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Up to `limit` entries after the cursor `after` that pass `query`, oldest first."""
+        return self.journal(after, limit, query.matches if query else None)
+
+    def newest_journal(self, query: JournalFilter, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """The newest `limit` entries that pass `query` (oldest first), read backwards page by page (the
+        journal itself is bounded), and the cursor to poll from: the newest sequence number there is."""
+        self._journal.settle()
+        found: list[dict[str, Any]] = []
+        cursor, before = 0, None
+        while len(found) < limit:
+            page = self.store.journal_before(before, JOURNAL_PAGE)
+            if not page:
+                break
+            cursor = max(cursor, page[0]["seq"])
+            found.extend(entry for entry in page if not query or query.matches(entry))
+            before = page[-1]["seq"]
+        return found[:limit][::-1], cursor
 
     def clear_journal(self) -> None:
         """Empty the journal (its sequence numbers keep counting, so cursors stay valid)."""

@@ -3,7 +3,7 @@ Full-route asset audit states. Tests declare them through the control API; unkno
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 AUDIT_STATES = ("approved", "pending", "rejected")
@@ -22,13 +22,7 @@ class MediaFacts:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for the control API and the store."""
-        return {
-            "duration": self.duration,
-            "size": self.size,
-            "width": self.width,
-            "height": self.height,
-            "reachable": self.reachable,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MediaFacts:

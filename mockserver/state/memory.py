@@ -102,8 +102,8 @@ class MemoryStore:
     def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
         with self._lock:
             if owner is not None:
-                pool = [self._tasks[i] for i in self._by_owner.get(owner, ())]
-                return sorted(pool, key=lambda t: t.created_at, reverse=True)[:limit]
+                pool = (self._tasks[i] for i in self._by_owner.get(owner, ()))
+                return heapq.nlargest(limit, pool, key=lambda t: t.created_at)
             # Insertion order is creation order: walk the newest end only.
             found: list[Task] = []
             for task_id in reversed(self._tasks):
@@ -130,6 +130,16 @@ class MemoryStore:
             start = max(0, after - self._journal[0][0] + 1)
             picked = [self._journal[i] for i in range(start, min(len(self._journal), start + limit))]
         # Built outside the lock: a lazy entry becomes a dict on its first read and keeps it.
+        return [{**as_dict(entry), "seq": seq} for seq, _, entry in picked]
+
+    def journal_before(self, before: int | None, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            if not self._journal:
+                return []
+            end = len(self._journal)
+            if before is not None:  # contiguous sequence numbers, as in journal_after
+                end = max(0, min(end, before - self._journal[0][0]))
+            picked = [self._journal[i] for i in range(end - 1, max(-1, end - 1 - limit), -1)]
         return [{**as_dict(entry), "seq": seq} for seq, _, entry in picked]
 
     def journal_clear(self) -> None:

@@ -3,6 +3,7 @@ one WATCH/MULTI transaction. Every key starts with a prefix, so one Redis can ho
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -178,14 +179,30 @@ class RedisStore:
     def count_tasks(self) -> int:
         return int(self._call("count", lambda: self._redis.zcard(self._key("finish"))))
 
-    def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
-        index = self._key("created") if owner is None else self._key("owner", owner)
-        ids = self._call("read", lambda: self._redis.zrevrange(index, 0, limit - 1 if owner is None else -1))
+    def _tasks(self, ids: list[Any]) -> list[Task]:
         if not ids:
             return []
         raws = self._call("read", lambda: self._redis.mget([self._key("task", _text(i)) for i in ids]))
-        tasks = [Task.from_json(raw) for raw in raws if raw is not None]
-        return sorted(tasks, key=lambda t: t.created_at, reverse=True)[:limit]
+        return [Task.from_json(raw) for raw in raws if raw is not None]
+
+    def _owner_page(self, index: str, first: int, last: int) -> list[tuple[Any, float]]:
+        rows = self._call("read", lambda: self._redis.zrevrange(index, first, last, withscores=True))
+        return [(row[0], float(row[1])) for row in rows]
+
+    def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
+        if owner is None:
+            ids = self._call("read", lambda: self._redis.zrevrange(self._key("created"), 0, limit - 1))
+            return sorted(self._tasks(ids), key=lambda t: t.created_at, reverse=True)
+        # The owner's index is scored by finish time and a task never finishes before it was created: read it
+        # newest finish first, in growing pages, until the oldest finish read is older than the limit-th
+        # newest creation found (no task further down can be newer).
+        index, newest, start, page = self._key("owner", owner), list[Task](), 0, limit + 32
+        while True:
+            rows = self._owner_page(index, start, start + page - 1)
+            newest = heapq.nlargest(limit, newest + self._tasks([i for i, _ in rows]), key=lambda t: t.created_at)
+            if len(rows) < page or (len(newest) >= limit and newest[-1].created_at >= float(rows[-1][1])):
+                return newest
+            start, page = start + page, page * 2
 
     # -- journal -----------------------------------------------------------------------------------
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
@@ -198,6 +215,15 @@ class RedisStore:
         members = self._call(
             "read", lambda: self._redis.zrangebyscore(self._key("journal"), f"({after}", "+inf", 0, limit)
         )
+        entries = []
+        for member in members:
+            seq, _, text = _text(member).partition("|")
+            entries.append({**json.loads(text), "seq": int(seq)})
+        return entries
+
+    def journal_before(self, before: int | None, limit: int) -> list[dict[str, Any]]:
+        top = "+inf" if before is None else f"({before}"
+        members = self._call("read", lambda: self._redis.zrevrangebyscore(self._key("journal"), top, "-inf", 0, limit))
         entries = []
         for member in members:
             seq, _, text = _text(member).partition("|")

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_at);
 CREATE INDEX IF NOT EXISTS tasks_owner ON tasks (owner, finished_at);
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
+CREATE INDEX IF NOT EXISTS tasks_owner_created ON tasks (owner, created_at);
 CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL,
     entry TEXT NOT NULL);
@@ -182,6 +183,11 @@ class SqliteStore:
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         rows = self._query("read", "SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        return [{**json.loads(entry), "seq": seq} for seq, entry in rows]
+
+    def journal_before(self, before: int | None, limit: int) -> list[dict[str, Any]]:
+        rows = self._query("read", "SELECT seq, entry FROM journal WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                           (2**63 - 1 if before is None else before, limit))
         return [{**json.loads(entry), "seq": seq} for seq, entry in rows]
 
     def journal_clear(self) -> None:

@@ -1,4 +1,5 @@
-"""The one store interface behind every piece of mutable emulator state, and `open_store` to pick one.
+"""The one store interface behind every piece of mutable emulator state (it names no implementation:
+`stores.open_store` picks one).
 
 A store holds tasks, a bounded journal and small JSON documents (control state, clock, counters, secret).
 Every method is atomic across every thread, process and machine that shares the store: memory (one
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from mockserver.state.journal_entry import Entry
 from mockserver.state.tasks import Task
@@ -17,8 +17,6 @@ from mockserver.state.tasks import Task
 R = TypeVar("R")
 Update = Callable[[Any], tuple[Any, R]]
 """A pure function: current JSON value (None when absent) -> (new value or None to delete, result)."""
-
-STORE_KINDS = "'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB[?prefix=NAME]'"
 
 
 class Store(Protocol):
@@ -56,7 +54,8 @@ class Store(Protocol):
         """Number of stored tasks."""
 
     def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
-        """Up to `limit` tasks, newest first (of one owner when given)."""
+        """Up to `limit` tasks, newest first (of one owner when given); reads about `limit` tasks, not every
+        task of the owner."""
 
     # -- journal -----------------------------------------------------------------------------------
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
@@ -66,6 +65,9 @@ class Store(Protocol):
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` entries with a sequence number above `after`, oldest first (each with its `seq`)."""
+
+    def journal_before(self, before: int | None, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` entries with a sequence number below `before` (None: the newest), newest first."""
 
     def journal_clear(self) -> None:
         """Drop every journal entry (sequence numbers keep counting)."""
@@ -80,27 +82,3 @@ class Store(Protocol):
     # -- the bound on stored tasks -------------------------------------------------------------------
     def evict_oldest_finished(self, now: float, count: int) -> int:
         """Drop up to `count` tasks finished at `now`, the earliest finished first; return how many."""
-
-
-def open_store(spec: str) -> Store:
-    """`memory`, `sqlite:PATH` or `redis://HOST:PORT/DB?prefix=NAME` -> a store (ValueError when unknown)."""
-    if spec in ("", "memory"):
-        from mockserver.state.memory import MemoryStore
-
-        return MemoryStore()
-    if spec.startswith("sqlite:") and len(spec) > len("sqlite:"):
-        from mockserver.state.sqlite import SqliteStore
-
-        return SqliteStore(spec[len("sqlite:") :])
-    if spec.startswith(("redis://", "rediss://", "unix://")):
-        from mockserver.state.redis_store import RedisStore
-
-        query = parse_qs(urlsplit(spec).query)
-        prefix = query.get("prefix", ["seedance-mock"])[0]
-        return RedisStore(spec, prefix)
-    raise ValueError(f"unknown store {spec!r}: use {STORE_KINDS}")
-
-
-def allows_workers(spec: str) -> bool:
-    """Can several processes share this store (every kind but memory)?"""
-    return spec not in ("", "memory")

@@ -12,8 +12,7 @@ from mockserver.spec.validation import rule_ids
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import DirectiveError, Directives, parse_directives, prompt_directives
 from mockserver.state.tasks import Task
-from mockserver.web.delays import SLOTS_KEY, DelaySlots
-from mockserver.web.shared import DROP_KEY, MockState, authenticate, host_url, ok, read_json_body, state
+from mockserver.web.shared import DROP_HEADER, MockState, authenticate, host_url, ok, read_json_body, state
 
 api = Blueprint("api", __name__)
 
@@ -39,25 +38,15 @@ def header_directives(environ: dict[str, Any]) -> Directives:
         raise ApiError("INVALID_DIRECTIVE", f"{DIRECTIVE_HEADER}: {exc}") from None
 
 
-def delay_slots(st: MockState) -> DelaySlots:
-    """This process' forced-delay slots (one set per app)."""
-    slots: DelaySlots | None = st.extra.get(SLOTS_KEY)
-    if slots is None:
-        slots = st.extra.setdefault(SLOTS_KEY, DelaySlots(int(st.config["DELAYS_PER_TOKEN"]),
-                                                          int(st.config["DELAYS_TOTAL"])))
-    return slots
-
-
 def apply_fault(kind: str | None, retry_after: int = 1, delay: float = 0.0) -> Response | None:
     """Sleep for a delay, raise the forced error, or mark the connection to be dropped."""
     if delay > 0:
-        with delay_slots(state()).hold(str(g.get("token", "")), delay):
+        with state().delays.hold(str(g.get("token", "")), delay):
             time.sleep(delay)
     if kind is None or kind == "delay":
         return None
     if kind == "drop":
-        request.environ[DROP_KEY] = True
-        return Response(b"", status=500)
+        return Response(b"", status=500, headers={DROP_HEADER: "the emulator was asked to drop this connection"})
     error_id, msg = _FAULT_ERRORS[kind]
     wait = retry_after if kind in ("429", "503") else None
     raise ApiError(error_id, msg, retry_after=wait)

@@ -14,14 +14,17 @@ from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.loader import billing_units, external_rules, family_models, load_checked_spec, spec_path
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import DEFAULT_MAX_TASKS, Backend, BackendConfig, instance_name
-from mockserver.state.store import open_store
+from mockserver.state.control_input import MAX_SPEED, MIN_SPEED
+from mockserver.state.stores import open_store
+from mockserver.state.timings import documented_sizes
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors
 from mockserver.web.dashboard import dashboard, root
+from mockserver.web.dashboard.rules import rule_quotes
+from mockserver.web.delays import DelaySlots
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
-from mockserver.web.middleware import DropMiddleware
 from mockserver.web.request_log import request_log
 from mockserver.web.shared import EXTENSION, MockState
 from mockserver.web.upstream_views import install as install_upstream
@@ -113,8 +116,8 @@ def resolve_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
                 raise ValueError(f"SEEDANCE_MOCK_{key}={raw[:40]!r} is not a valid value") from None
     merged.update(config or {})
     speed = float(merged["SPEED"])
-    if not 0 < speed < float("inf"):
-        raise ValueError("SPEED must be a finite number > 0")
+    if not MIN_SPEED <= speed <= MAX_SPEED:  # the control API's bound (state/control_input.py)
+        raise ValueError(f"SPEED must be a number from {MIN_SPEED:g} to {MAX_SPEED:g}")
     merged["SPEED"] = speed
     merged["API_KEYS"] = list(merged["API_KEYS"] or [])
     hosts = merged["ALLOWED_HOSTS"] or []
@@ -163,7 +166,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         build_backend(cfg, families),
         spec_text=path.read_bytes(),
         started_at=time.time(),
-        extra={"billing": billing_units(spec)},
+        billing=billing_units(spec),
+        quotes=rule_quotes(spec),
+        sizes=documented_sizes(families),
+        delays=DelaySlots(int(cfg["DELAYS_PER_TOKEN"]), int(cfg["DELAYS_TOTAL"])),
     )
     app.register_blueprint(request_log)
     if cfg["CORS_ORIGIN"]:
@@ -175,5 +181,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(files)
     install_upstream(app, cfg, spec)
     register_error_handlers(app)
-    app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

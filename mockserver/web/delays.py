@@ -15,7 +15,6 @@ from contextlib import contextmanager
 
 from mockserver.state.errors import ApiError
 
-SLOTS_KEY = "delays.slots"
 
 
 class DelaySlots:

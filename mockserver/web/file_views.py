@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from mockserver.media.urls import ascii_int, signature_matches
-from mockserver.media.video import VideoCache
 from mockserver.state.errors import ApiError
-from mockserver.state.timings import MAX_RESULT_SECONDS, documented_sizes
+from mockserver.state.timings import MAX_RESULT_SECONDS
 from mockserver.web.shared import state
 
 files = Blueprint("files", __name__, url_prefix="/_mock/files")
 _NAME = re.compile(r"(vid_[A-Za-z0-9_\-]{1,96})\.mp4")
-CACHE_KEY = "seedance_mock.videos"
-
-
-def _cache() -> VideoCache:
-    cache: VideoCache | None = current_app.extensions.get(CACHE_KEY)
-    if cache is None:
-        cache = current_app.extensions.setdefault(CACHE_KEY, VideoCache())
-    return cache
 
 
 @files.route("/<name>", methods=["GET", "HEAD"], provide_automatic_options=False)
@@ -37,10 +28,7 @@ def result_file(name: str) -> Response:
     if None in (width, height, duration, expires):
         raise ApiError("VALIDATION_FAILED", "query parameters w, h, d and exp must be plain integers")
     assert width is not None and height is not None and duration is not None and expires is not None
-    sizes = st.extra.get("sizes")
-    if sizes is None:
-        sizes = st.extra.setdefault("sizes", documented_sizes(st.families))
-    if (width, height) not in sizes or not 1 <= duration <= MAX_RESULT_SECONDS:
+    if (width, height) not in st.sizes or not 1 <= duration <= MAX_RESULT_SECONDS:
         raise ApiError("NOT_FOUND", "no such result file (size or duration outside the documented outputs)")
     if not signature_matches(st.backend.secret(), match.group(1), width, height, duration, expires,
                              args.get("sig", "")):
@@ -52,6 +40,6 @@ def result_file(name: str) -> Response:
     if request.method == "HEAD":
         # From metadata only: a HEAD never encodes (the length is known only once the file was made).
         # An iterator leaves Content-Length out rather than claiming 0 bytes.
-        cached = _cache().peek(width, height, duration)
+        cached = st.videos.peek(width, height, duration)
         return Response(cached if cached is not None else iter(()), status=200, mimetype="video/mp4", headers=headers)
-    return Response(_cache().get(width, height, duration), status=200, mimetype="video/mp4", headers=headers)
+    return Response(st.videos.get(width, height, duration), status=200, mimetype="video/mp4", headers=headers)

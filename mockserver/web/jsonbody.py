@@ -19,9 +19,6 @@ MAX_DEPTH = 64
 
 # A \uD800-\uDFFF escape may be half of a valid pair or a lone surrogate; only then is a full walk needed.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-# A JSON string (the unrolled form: no backtracking per character), so brackets inside strings don't count.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class InvalidJson(ValueError):

@@ -18,7 +18,7 @@ from mockserver.state.backend import cap
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import LazyEntry
 from mockserver.state.tasks import fingerprint
-from mockserver.web.shared import DROP_KEY, state
+from mockserver.web.shared import DROP_HEADER, state
 
 request_log = Blueprint("request_log", __name__)
 log = logging.getLogger("seedance_mock.requests")
@@ -73,7 +73,7 @@ class PendingEntry(LazyEntry):
     def __init__(self, response: Response, path: str, millis: float) -> None:
         super().__init__()
         environ = request.environ
-        self.status = 0 if environ.get(DROP_KEY) else response.status_code
+        self.status = 0 if DROP_HEADER in response.headers else response.status_code
         token = g.get("token")
         if token is None:
             _, _, raw = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mockserver.media.video import VideoCache
 from mockserver.spec.external_rules import ExternalRules
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.backend import Backend
 from mockserver.state.errors import ApiError
 from mockserver.state.tasks import fingerprint
+from mockserver.web.delays import DelaySlots
 from mockserver.web.jsonbody import InvalidJson, parse_json_body
 
+if TYPE_CHECKING:
+    from mockserver.upstream.evidence import Assumption
+
 EXTENSION = "seedance_mock"
-DROP_KEY = "seedance_mock.drop"
+DROP_HEADER = "X-Seedance-Mock-Drop"
+"""Carried by the empty 500 a `drop` fault answers: the server closes the connection instead of sending it
+(each server's way: `serving/drop.py`); a server that cannot sends it, and the header says why."""
 TOKEN_PREFIX = "sk_"
 
 
@@ -33,7 +40,18 @@ class MockState:
     backend: Backend
     spec_text: bytes = b""
     started_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    billing: dict[str, str] = field(default_factory=dict)
+    """Model id -> its billing unit (`x-billing`), for /_mock/usage."""
+    quotes: dict[str, str] = field(default_factory=dict)
+    """Rule id -> its documented quote or assumed reason, for the dashboard."""
+    sizes: frozenset[tuple[int, int]] = frozenset()
+    """Every (width, height) a result file may have."""
+    videos: VideoCache = field(default_factory=VideoCache)
+    """Encoded result MP4s, bounded in bytes."""
+    delays: DelaySlots = field(default_factory=lambda: DelaySlots(4, 6))
+    """This process' forced-delay slots (per token and in all)."""
+    assumptions: list[Assumption] | None = None
+    """The spec's assumptions, by id, for /_mock/fidelity (read from the spec on its first call)."""
 
     def reset(self) -> None:
         """Forget every task, fault, limit, media fact, audit state and journal entry, on every instance."""

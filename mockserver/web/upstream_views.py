@@ -22,7 +22,7 @@ from mockserver.upstream import QUERY_PREFIX, RESULTS_PATH
 from mockserver.upstream.answers import Expected
 from mockserver.upstream.book import timing_row
 from mockserver.upstream.evidence import assumptions_of
-from mockserver.web.control_views import guard
+from mockserver.web.control_access import guard
 from mockserver.web.jsonbody import InvalidJson, parse_json_body
 from mockserver.web.shared import host_url, media_type, ok, read_raw_body, state
 
@@ -185,9 +185,9 @@ def fidelity_report() -> Response:
     st = state()
     px: Proxy | None = current_app.extensions.get(PROXY_KEY)
     planner: ReplayPlanner | None = current_app.extensions.get(REPLAY_KEY)
-    assumptions = st.extra.get("assumptions")
+    assumptions = st.assumptions
     if assumptions is None:
-        assumptions = st.extra.setdefault("assumptions", assumptions_of(current_app.extensions[SPEC_KEY]))
+        assumptions = st.assumptions = assumptions_of(current_app.extensions[SPEC_KEY])
     if px is not None:
         data = px.book.report(assumptions, ours(st.families, list(px.book.timings)))
     else:

@@ -10,7 +10,6 @@ import pytest
 import requests
 import responses
 
-import client
 from client import SeedanceClient, ValidationError, checked_rule_ids, validate_body
 from tests.rule_table import ROWS, RuleRow
 
@@ -36,11 +35,6 @@ def test_checked_rule_ids_are_the_specs_body_rules() -> None:
     spec_ids = set(re.findall(r"x-rule:\s*([A-Z0-9_]+)", (REPO / "openapi.yaml").read_text("utf-8")))
     assert checked_rule_ids() == spec_ids - EXTERNAL
     assert len(checked_rule_ids()) == 64
-
-
-def test_the_former_name_rule_ids_still_works() -> None:
-    # docs/client.md shows `client.rule_ids()`.
-    assert client.rule_ids() == checked_rule_ids()
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.rule)

@@ -1,5 +1,5 @@
 """`seedance-contracts`: `check` against a live emulator (passes, --negative-only creates nothing, teeth), its
-options (--client and the hidden --oracle, --version), and what it says without its extra."""
+options (--client, --version), and what it says without its extra."""
 
 from __future__ import annotations
 
@@ -57,11 +57,9 @@ def test_bad_client_reference_is_a_usage_error(capsys: pytest.CaptureFixture[str
 
 @pytest.mark.parametrize("command", [["check", "--base-url", "http://h", "--token", "t"],
                                      ["mutate", "--app-factory", "m:f"]])
-def test_client_is_the_option_and_oracle_a_hidden_alias(command: list[str],
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_client_is_the_option(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     parser = cli._parser()
     assert parser.parse_args([*command, "--client", "a:b"]).client == "a:b"
-    assert parser.parse_args([*command, "--oracle", "a:b"]).client == "a:b"  # the old name still works
     with pytest.raises(SystemExit) as exited:
         parser.parse_args([command[0], "--help"])
     assert exited.value.code == 0

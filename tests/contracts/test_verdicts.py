@@ -34,12 +34,6 @@ def test_non_objects_break_only_body_object() -> None:
         assert ORACLE.broken_rules(body) == {"BODY_OBJECT"}
 
 
-def test_the_former_name_rule_ids_is_broken_rules() -> None:
-    # docs/contracts.md shows `oracle.rule_ids(body)`.
-    body = {**valid_body(), "duration": 16}
-    assert ORACLE.rule_ids(body) == ORACLE.broken_rules(body) == {"STD_DURATION_RANGE"}
-
-
 def test_reading_raw_answers() -> None:
     rejected = verdict_from_answer(400, b'{"data": {"error": "VALIDATION_FAILED", "rules": ["A"]}}')
     assert rejected == Verdict(frozenset({"A"}), 400, "VALIDATION_FAILED")

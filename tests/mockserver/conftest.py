@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from mockserver import create_app
-from mockserver.state.backend import Backend
+from mockserver.serving.drop import is_dropped
+from mockserver.spec.loader import family_models, load_spec
+from mockserver.state.backend import Backend, BackendConfig
+from mockserver.state.stores import open_store
 from mockserver.web.shared import EXTENSION, MockState
 
 CREATE = "/api/open-api/v1/seedance/videos"
@@ -94,3 +99,54 @@ def assert_envelope(answer: Any, status: int, error_id: str) -> dict[str, Any]:
     assert isinstance(body["data"]["rules"], list)
     assert isinstance(body["data"]["violations"], list)
     return body
+
+
+FAMILIES = family_models(load_spec())
+MakeBackend = Callable[..., Backend]
+
+
+@pytest.fixture
+def make_backend(store_spec: str) -> Iterator[MakeBackend]:
+    """Backends over one store of each kind (two calls = two instances sharing it)."""
+    made: list[Backend] = []
+    memory = open_store("memory")  # instances in one process share one memory store
+
+    def make(clock: FakeClock, **config: object) -> Backend:
+        config.setdefault("seed", 1)
+        store = memory if store_spec == "memory" else open_store(store_spec)
+        backend = Backend(BackendConfig(**config), FAMILIES, store, clock=clock)  # type: ignore[arg-type]
+        if not made:
+            backend.reset()  # a Redis prefix or SQLite file starts empty anyway; be sure
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.close()
+
+
+def post_raw(http: FlaskClient, data: bytes, content_type: str = "application/json", **headers: str) -> Any:
+    """POST raw bytes to the create endpoint with the test token."""
+    return http.post(CREATE, data=data, content_type=content_type, headers={**AUTH, **headers})
+
+
+def control(http: FlaskClient, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    """Call the control API through the test client; its `data` (the call must succeed)."""
+    answer = http.open(f"/_mock{path}", method=method, json=payload)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["data"]
+
+
+def dropped(answer: TestResponse) -> bool:
+    """Did the app mark this answer's connection to be dropped (each server's way: serving/drop.py)?"""
+    return answer.status_code == 500 and is_dropped(answer.headers.items()) and not answer.data
+
+
+def probe(data: bytes) -> tuple[int, int, float]:
+    """(width, height, seconds) of an H.264 MP4 (PyAV, loaded on first use like the emulator does)."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        return stream.codec_context.width, stream.codec_context.height, container.duration / 1_000_000

@@ -1,9 +1,11 @@
-"""`seedance-mock`: every option value checked, one-line start-up failures, SIGTERM, logging and CORS."""
+"""`seedance-mock` (cli.py): every option value checked, the URL first, one-line start-up failures, SIGTERM."""
 
 from __future__ import annotations
 
-import json
 import socket
+import subprocess
+import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -109,57 +111,40 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(args: list[str], tmp_pa
         stop(emulator)
 
 
-@pytest.mark.slow  # starts an emulator process and waits for its console output
-def test_quiet_silences_the_request_line_and_json_format() -> None:
-    quiet_args, json_args = ["--server", "waitress", "--quiet"], ["--server", "waitress", "--log-format", "json"]
-    with running(quiet_args) as quiet, running(json_args) as loud:
-        for emu in (quiet, loud):
-            assert requests.post(emu.url + CREATE, json=std_body(), headers=AUTH, timeout=10).status_code == 200
-        quiet.terminate()
-        loud.terminate()
-        quiet_err, loud_err = quiet.stderr(), loud.stderr()
-    assert CREATE not in quiet_err
-    lines = [json.loads(line) for line in loud_err.splitlines() if line.strip()]
-    request_lines = [line for line in lines if line["logger"] == "seedance_mock.requests"]
-    assert any(CREATE in line["message"] and " 200 " in line["message"] for line in request_lines)
-    created = next(line for line in request_lines if line.get("path") == CREATE)
-    assert created["status"] == 200 and created["method"] == "POST" and created["task_id"].startswith("vid_")
-
-
-@pytest.mark.slow  # starts an emulator process and waits for its console output
-@pytest.mark.parametrize("server", ["waitress", "granian"])
-def test_the_default_text_line_says_what_happened(server: str) -> None:
-    # The lines are buffered and reach the console within FLUSH_SECONDS (0.1 s).
-    with running(["--server", server]) as emu:
-        body = std_body(prompt="")
-        assert requests.post(emu.url + CREATE, json=body, headers=AUTH, timeout=10).status_code == 400
-        time.sleep(0.5)
-        emu.terminate()
-        text = emu.stderr()
-    line = next(line for line in text.splitlines() if line.startswith("POST " + CREATE))
-    assert " 400 " in line and "PROMPT_NOT_BLANK" in line and "tok=sk_" in line and "ms" in line
-
-
-@pytest.mark.slow  # starts an emulator process and waits for its console output
-def test_cors_preflight_and_headers_but_never_on_the_control_api() -> None:
-    origin = "http://localhost:3000"
-    with running(["--server", "waitress", "--quiet", "--cors", origin]) as emu:
-        asking = {"Origin": origin, "Access-Control-Request-Method": "POST",
-                  "Access-Control-Request-Headers": "authorization"}
-        pre = requests.options(emu.url + CREATE, headers=asking, timeout=10)
-        assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == origin
-        assert "authorization" in pre.headers["Access-Control-Allow-Headers"].lower()
-        made = requests.post(emu.url + CREATE, json=std_body(), headers={**AUTH, "Origin": origin}, timeout=10)
-        assert made.headers["Access-Control-Allow-Origin"] == origin
-        other = requests.post(emu.url + CREATE, json=std_body(), headers={**AUTH, "Origin": "http://evil"}, timeout=10)
-        assert "Access-Control-Allow-Origin" not in other.headers
-        control = requests.get(emu.url + "/_mock/health", headers={"Origin": origin}, timeout=10)
-        assert "Access-Control-Allow-Origin" not in control.headers
-
-
 def test_control_token_and_instance_reach_the_app() -> None:
     with running(["--quiet", "--control-token", "s3cret", "--instance", "box-a"]) as emu:
         assert requests.get(emu.url + "/_mock/health", timeout=10).status_code == 403
         health = requests.get(emu.url + "/_mock/health", headers={"X-Control-Token": "s3cret"}, timeout=10)
         assert health.status_code == 200 and health.json()["data"]["instance"] == "box-a"
         assert health.headers["Server"] == "seedance-mock"
+
+
+@pytest.mark.parametrize("module", [["-m", "mockserver"]])
+def test_command_line_prints_url_first_and_serves(module: list[str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, *module, "--port", "0", "--seed", "1", "--api-key", "sk_a", "--api-key", "sk_b",
+         "--speed", "50", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        timer = threading.Timer(30, process.kill)
+        timer.start()
+        url = process.stdout.readline().strip()
+        timer.cancel()
+        assert url.startswith("http://127.0.0.1:")
+        ok = requests.post(url + CREATE, json=std_body(), headers={"Authorization": "Bearer sk_b"}, timeout=10)
+        assert ok.status_code == 200
+        assert requests.post(url + CREATE, json=std_body(), headers=AUTH, timeout=10).status_code == 401
+        assert requests.get(url + "/nope", timeout=10).headers["Server"] == "seedance-mock"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_command_line_rejects_a_bad_store() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--port", "0", "--store", "redis:x"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2 and "unknown store" in done.stderr

@@ -1,4 +1,4 @@
-"""Boundary verdicts per family, as api-rules.md gives them, judged by the spec's create schema."""
+"""Boundary verdicts per family, as the API documents give them, judged by the spec's create schema."""
 
 from __future__ import annotations
 

@@ -20,12 +20,12 @@ from flask import Blueprint, Response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from mockserver.media.urls import result_url
-from mockserver.spec.loader import load_spec
+from mockserver.state.control_input import owner_filter
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import FAIL_AT, FAULT_KINDS, OPERATIONS
-from mockserver.web.control_views import CONTROL_TOKEN_COOKIE, guard, owner_filter, task_timeline
+from mockserver.state.queries import JournalFilter, TaskFilter
+from mockserver.web.control_access import CONTROL_TOKEN_COOKIE, guard
 from mockserver.web.dashboard import present
-from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.shared import host_url, ok, state
 
 dashboard = Blueprint(
@@ -41,7 +41,6 @@ JOURNAL_SHOWN = 200
 POLL_MS = 1000  # one poll per second per visible tab: a new task shows within ~1 s (measured: 0.5 s mean)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-_QUOTES_KEY = "dashboard.rule_quotes"
 
 
 @dashboard.before_request
@@ -74,16 +73,6 @@ def harden(response: Response) -> Response:
     return response
 
 
-def quotes() -> dict[str, str]:
-    """Rule id -> its documented quote or assumed reason (read from the spec once per app)."""
-    st = state()
-    found: dict[str, str] | None = st.extra.get(_QUOTES_KEY)
-    if found is None:
-        spec_path = st.config.get("SPEC_PATH")
-        found = st.extra.setdefault(_QUOTES_KEY, rule_quotes(load_spec(spec_path)))
-    return found
-
-
 def _models() -> list[str]:
     return sorted(m for models in state().families.values() for m in models)
 
@@ -93,8 +82,8 @@ def _page(template: str, active: str, **values: Any) -> str:
     clock = {"now": backend.now(), "offset": backend.control.clock, "speed": backend.speed()}
     boot = {"poll_ms": POLL_MS, "clock": clock, **values.pop("boot", {})}
     return render_template(
-        f"dashboard/{template}", active=active, instance=backend.config.instance, store=backend.store.kind,
-        clock=clock, boot=boot, quotes=quotes(), **values,
+        f"dashboard/{template}", active=active, instance=backend.config.instance, store=backend.store_kind,
+        clock=clock, boot=boot, quotes=state().quotes, **values,
     )
 
 
@@ -112,22 +101,17 @@ def tasks_page() -> str:
     """Tasks, newest first, filtered by `?status=&model=&owner=` (owner: raw token or fingerprint)."""
     filters = _filters("status", "model", "owner")
     backend = state().backend
-    now = backend.now()
-    status, model = filters["status"], filters["model"]
-    found = [
-        task_timeline(t) for t in backend.recent_tasks(5000 if status or model else TASKS_SHOWN,
-                                                        owner_filter(filters["owner"]))
-        if (not status or t.status_at(now) == status) and (not model or t.model == model)
-    ][:TASKS_SHOWN]
+    query = TaskFilter(owner_filter(filters["owner"]), filters["status"], filters["model"])
+    found = [backend.timeline(t) for t in backend.find_tasks(query, TASKS_SHOWN)]
     return _page("tasks.html", "tasks", filters=filters, statuses=STATUSES, models=_models(), tasks=found,
-                 now=now, count=backend.store.count_tasks(), max_tasks=backend.config.max_tasks,
+                 now=backend.now(), count=backend.count_tasks(), max_tasks=backend.config.max_tasks,
                  boot={"filters": filters, "limit": TASKS_SHOWN})
 
 
 @dashboard.get("/ui/tasks/<task_id>")
 def task_page(task_id: str) -> str:
     """One task: its timeline, create body, every answer the API gave for it, its video and forcing."""
-    task = task_timeline(state().backend.lookup(task_id))
+    task = state().backend.timeline(state().backend.lookup(task_id))
     entries = task_entries(task["task_id"])
     return _page("task.html", "tasks", task=task, entries=entries, fail_at=FAIL_AT, body=_pretty(task["body"]),
                  boot={"task": task, "entries": entries, "cursor": entries[-1]["seq"] if entries else 0})
@@ -137,29 +121,10 @@ def task_page(task_id: str) -> str:
 def journal_page() -> str:
     """API requests as they arrive, filtered by `?status=&rule=&owner=`."""
     filters = _filters("status", "rule", "owner")
-    entries = state().backend.journal(0, 100_000, _journal_match(filters))[-JOURNAL_SHOWN:]
-    cursor = max((e["seq"] for e in entries), default=0)
-    if not entries:  # start after whatever is there now (filtered out), not from 0
-        last = state().backend.journal(0, 100_000)
-        cursor = last[-1]["seq"] if last else 0
+    query = JournalFilter(filters["status"], filters["rule"], owner_filter(filters["owner"]))
+    entries, cursor = state().backend.newest_journal(query, JOURNAL_SHOWN)
     return _page("journal.html", "journal", filters=filters, entries=entries,
-                 boot={"filters": filters, "quotes": quotes(), "entries": entries, "cursor": cursor})
-
-
-def _journal_match(filters: dict[str, str]) -> Any:
-    status, rule, owner = filters["status"], filters["rule"], owner_filter(filters["owner"])
-    if not (status or rule or owner):
-        return None
-
-    def match(entry: dict[str, Any]) -> bool:
-        code = str(entry.get("status"))
-        if status and not (code == status or (len(status) == 3 and status.endswith("xx") and code[:1] == status[0])):
-            return False
-        if rule and rule not in entry.get("rules", []) and entry.get("error") != rule:
-            return False
-        return not owner or entry.get("token") == owner
-
-    return match
+                 boot={"filters": filters, "quotes": state().quotes, "entries": entries, "cursor": cursor})
 
 
 @dashboard.get("/ui/controls")
@@ -179,7 +144,7 @@ def _pretty(body: str) -> str:
 
 def task_entries(task_id: str, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
     """Journal entries of one task (its create and every query answered for it), oldest first."""
-    return state().backend.journal(after, limit, lambda entry: entry.get("task_id") == task_id)
+    return state().backend.find_journal(JournalFilter(task_id=task_id), after, limit)
 
 
 @dashboard.get("/ui/api/tasks/<task_id>")
@@ -187,7 +152,7 @@ def task_feed(task_id: str) -> Response:
     """The task page's one poll: the timeline and the task's journal entries after `?after=<seq>`."""
     raw = request.args.get("after", "0")
     after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
-    task = task_timeline(state().backend.lookup(task_id))
+    task = state().backend.timeline(state().backend.lookup(task_id))
     entries = task_entries(task["task_id"], after)
     return ok({"now": state().backend.now(), "task": task, "entries": entries,
                "next": entries[-1]["seq"] if entries else after})

@@ -16,7 +16,7 @@ from mockserver.server import EmbeddedServer
 from mockserver.spec.loader import family_models, load_spec
 from mockserver.state.backend import Backend, BackendConfig
 from mockserver.state.errors import ApiError
-from mockserver.state.store import open_store
+from mockserver.state.stores import open_store
 from tests.mockserver.conftest import AUTH, CREATE, FakeClock, create_task, get_path, std_body
 from tests.mockserver.hostile.processes import Emulator, running
 from tests.mockserver.serving.live import SERVERS, VALID, call, error_id

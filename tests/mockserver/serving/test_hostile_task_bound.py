@@ -13,7 +13,7 @@ from mockserver import create_app
 from mockserver.spec.loader import family_models, load_spec
 from mockserver.state.backend import DEFAULT_MAX_TASKS, Backend, BackendConfig
 from mockserver.state.errors import ApiError
-from mockserver.state.store import open_store
+from mockserver.state.stores import open_store
 from tests.mockserver.conftest import FakeClock, std_body
 from tests.mockserver.hostile.processes import Emulator, running
 from tests.mockserver.serving.live import AUTH, CREATE, SERVERS, VALID, call, error_id, health

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import av
 import pytest
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.media.video import VideoCache, encode_mp4
-from tests.mockserver.conftest import AUTH, CREATE, FakeClock, assert_envelope, query, std_body
+from tests.mockserver.conftest import AUTH, CREATE, FakeClock, assert_envelope, probe, query, std_body
 
 
 def finished_url(http: FlaskClient, clock: FakeClock, body: dict[str, object]) -> tuple[str, dict[str, object]]:
@@ -22,13 +19,6 @@ def finished_url(http: FlaskClient, clock: FakeClock, body: dict[str, object]) -
     data = query(http, task_id)
     url = urlsplit(data["result"]["video_url"])
     return f"{url.path}?{url.query}", data
-
-
-def probe(data: bytes) -> tuple[int, int, float]:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        assert stream.codec_context.name == "h264"
-        return stream.codec_context.width, stream.codec_context.height, container.duration / 1_000_000
 
 
 @pytest.mark.parametrize(
@@ -112,26 +102,3 @@ def test_head_answers_from_metadata_without_encoding(
 
 def test_unknown_file_names_are_404(http: FlaskClient) -> None:
     assert_envelope(http.get("/_mock/files/x.avi?w=2&h=2&d=1&exp=9999999999"), 404, "NOT_FOUND")
-
-
-def test_encode_4k_ultrawide_15s() -> None:
-    width, height, duration = probe(encode_mp4(5040, 2160, 15))
-    assert (width, height, duration) == (5040, 2160, 15.0)
-
-
-def test_cache_encodes_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, int, int]] = []
-
-    def fake(width: int, height: int, duration: int) -> bytes:
-        calls.append((width, height, duration))
-        return b"mp4"
-
-    monkeypatch.setattr("mockserver.media.video.encode_mp4", fake)
-    cache = VideoCache(max_bytes=6)  # two 3-byte files
-    for _ in range(3):
-        assert cache.get(2, 2, 1) == b"mp4"
-    cache.get(4, 4, 1)
-    cache.get(6, 6, 1)
-    cache.get(2, 2, 1)
-    assert calls == [(2, 2, 1), (4, 4, 1), (6, 6, 1), (2, 2, 1)]
-    assert cache.size <= 6

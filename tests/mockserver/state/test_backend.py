@@ -3,45 +3,13 @@ eviction, ids, journal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
-from mockserver.spec.loader import family_models, load_spec
 from mockserver.state.backend import Backend, BackendConfig, seeded_id
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import Fault
-from mockserver.state.store import open_store
-from mockserver.state.timings import output_size, plan_timings
-from tests.mockserver.conftest import FakeClock, std_body
-
-FAMILIES = family_models(load_spec())
-MakeBackend = Callable[..., Backend]
-
-
-@pytest.fixture
-def make_backend(store_spec: str) -> Iterator[MakeBackend]:
-    """Backends over one store of each kind (two calls = two instances sharing it)."""
-    made: list[Backend] = []
-    memory = open_store("memory")  # instances in one process share one memory store
-
-    def make(clock: FakeClock, **config: object) -> Backend:
-        config.setdefault("seed", 1)
-        store = memory if store_spec == "memory" else open_store(store_spec)
-        backend = Backend(BackendConfig(**config), FAMILIES, store, clock=clock)  # type: ignore[arg-type]
-        if not made:
-            backend.reset()  # a Redis prefix or SQLite file starts empty anyway; be sure
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        backend.close()
-
-
-def test_families_come_from_the_spec() -> None:
-    assert set(FAMILIES) == {"FULL", "SP", "SP_OFFICIAL", "MINI", "MINI_SP", "MD", "FAST_I2V", "STD"}
-    assert sum(len(m) for m in FAMILIES.values()) == 22
+from mockserver.state.stores import open_store
+from tests.mockserver.conftest import FAMILIES, FakeClock, MakeBackend, std_body
 
 
 def test_status_moves_forward_on_the_clock_only(make_backend: MakeBackend) -> None:
@@ -58,52 +26,11 @@ def test_status_moves_forward_on_the_clock_only(make_backend: MakeBackend) -> No
     assert "processing" in seen
 
 
-def test_timings_are_realistic_and_scaled_by_speed() -> None:
-    import random
-
-    rng = random.Random(0)
-    q_std, p_std = plan_timings("STD", "seedance2.0-std", 5, 1280, 720, 1.0, rng)
-    assert 2 <= q_std <= 10 and 20 <= p_std <= 60
-    _, p_long = plan_timings("STD", "seedance2.0-std", 15, 1280, 720, 1.0, random.Random(0))
-    assert p_long > p_std
-    _, p_4k = plan_timings("FULL", "sd2_mx_4k", 12, 3840, 2160, 1.0, random.Random(0))
-    _, p_md = plan_timings("MD", "seedance2.0-md", 12, 1280, 720, 1.0, random.Random(0))
-    assert p_4k > 5 * p_md
-    q_fast, p_fast = plan_timings("STD", "seedance2.0-std", 5, 1280, 720, 10.0, random.Random(0))
-    assert q_fast == pytest.approx(q_std / 10) and p_fast == pytest.approx(p_std / 10)
-
-
 def test_speed_makes_tasks_finish_sooner(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     slow = make_backend(clock).create("t", std_body())
     fast = make_backend(clock, speed=100.0).create("t", std_body())
     assert fast.finished_at - fast.created_at < (slow.finished_at - slow.created_at) / 50
-
-
-@pytest.mark.parametrize(
-    ("model", "fields", "size"),
-    [
-        ("seedance2.0-std", {}, (1280, 720)),
-        ("seedance2.0-std", {"resolution": "1080p"}, (1280, 720)),
-        ("seedance2.0-std", {"ratio": "9:16"}, (720, 1280)),
-        ("seedance2.0-std", {"orientation": "portrait"}, (720, 1280)),
-        ("seedance2.0-std", {"ratio": "16:9", "orientation": "portrait"}, (1280, 720)),
-        ("seedance2.0-std", {"ratio": "21:9"}, (1680, 720)),
-        ("seedance2.0-std", {"ratio": "1:1"}, (720, 720)),
-        ("seedance2.0-sp", {"resolution": "480p"}, (854, 480)),
-        ("seedance2.0-sp", {"resolution": "1080p", "ratio": "4:3"}, (1440, 1080)),
-        ("seedance2.0-mini-sp", {"resolution": "480p", "ratio": "3:4"}, (480, 640)),
-        ("seedance2.0-md", {"ratio": "9:16"}, (720, 1280)),
-        ("sd2_mx_1080p", {}, (1920, 1080)),
-        ("sd2_mx_2k", {"ratio": "1:1"}, (1440, 1440)),
-        ("sd2_mx_4k", {"ratio": "21:9"}, (5040, 2160)),
-        ("sd2_mx_video_4k", {"ratio": "adaptive", "orientation": "portrait"}, (2160, 3840)),
-        ("sd2_mx_fast_720p", {"ratio": "adaptive"}, (1280, 720)),
-    ],
-)
-def test_output_size(model: str, fields: dict[str, object], size: tuple[int, int]) -> None:
-    family = next(f for f, models in FAMILIES.items() if model in models)
-    assert output_size(family, model, {"model": model, **fields}) == size
 
 
 def test_seeded_ids_are_reproducible_and_distinct() -> None:
@@ -183,16 +110,12 @@ def test_fail_at_queue_refused_once_processing(make_backend: MakeBackend) -> Non
     clock.now = task.processing_at + 0.1
     with pytest.raises(ApiError):
         backend.fail_task(task.task_id, at="queue")
-    with pytest.raises(ApiError):
-        backend.fail_task(task.task_id, at="later")
 
 
-def test_advance_moves_the_clock_and_refuses_going_back(make_backend: MakeBackend) -> None:
+def test_advance_moves_the_clock(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     backend = make_backend(clock)
     assert backend.advance(100) == clock.now + 100
-    with pytest.raises(ApiError):
-        backend.advance(-1)
 
 
 def test_rate_limit_per_token(make_backend: MakeBackend) -> None:
@@ -222,8 +145,6 @@ def test_in_flight_cap(make_backend: MakeBackend) -> None:
     backend.create("other", std_body())  # the cap counts per token
     clock.now = first.finished_at + 1
     backend.create("t", std_body())
-    with pytest.raises(ApiError):
-        backend.set_limits(None, rate_per_minute=0, max_in_flight=None)
 
 
 def test_eviction_keeps_memory_flat(make_backend: MakeBackend) -> None:
@@ -251,31 +172,44 @@ def test_expired_task_is_not_found_even_before_eviction(make_backend: MakeBacken
         backend.get("t", task.task_id)
 
 
-def test_journal_is_bounded_in_entries_and_bytes_and_pages(make_backend: MakeBackend) -> None:
+def test_the_journal_keeps_its_newest_entries(make_backend: MakeBackend) -> None:
     backend = make_backend(FakeClock(), journal_size=3, journal_bytes=100_000)
     for i in range(5):
         backend.record({"method": "GET", "path": f"/p{i}", "status": 200})
-    entries = backend.journal()
-    assert [e["path"] for e in entries] == ["/p2", "/p3", "/p4"]
-    assert [e["path"] for e in backend.journal(after=entries[0]["seq"], limit=1)] == ["/p3"]
+    assert [e["path"] for e in backend.journal()] == ["/p2", "/p3", "/p4"]
+
+
+def test_the_journal_pages_after_a_cursor_and_filters(make_backend: MakeBackend) -> None:
+    backend = make_backend(FakeClock(), journal_size=3, journal_bytes=100_000)
+    for i in range(5):
+        backend.record({"method": "GET", "path": f"/p{i}", "status": 200})
+    first = backend.journal()[0]
+    assert [e["path"] for e in backend.journal(after=first["seq"], limit=1)] == ["/p3"]
     assert [e["path"] for e in backend.journal(match=lambda e: e["path"] == "/p4")] == ["/p4"]
+
+
+def test_the_journal_is_bounded_in_bytes(make_backend: MakeBackend) -> None:
     small = make_backend(FakeClock(), journal_size=1000, journal_bytes=3000)
-    small.clear_journal()
     for i in range(40):
         small.record({"method": "GET", "path": f"/q{i}", "status": 200, "body": "x" * 500})
     kept = small.journal(limit=1000)
     assert 2 <= len(kept) <= 5 and kept[-1]["path"] == "/q39"
-    small.clear_journal()
-    assert small.journal() == []
-    small.record({"method": "GET", "path": "/after-clear", "status": 200})
-    assert small.journal()[0]["seq"] > kept[-1]["seq"]  # cursors stay valid across a clear
 
 
-def test_control_state_is_shared_and_faults_fire_exactly_n_times(make_backend: MakeBackend) -> None:
+def test_cursors_stay_valid_across_a_journal_clear(make_backend: MakeBackend) -> None:
+    backend = make_backend(FakeClock())
+    backend.record({"method": "GET", "path": "/before", "status": 200})
+    before = backend.journal()[-1]["seq"]
+    backend.clear_journal()
+    assert backend.journal() == []
+    backend.record({"method": "GET", "path": "/after-clear", "status": 200})
+    assert backend.journal()[0]["seq"] > before
+
+
+def test_a_fault_fires_exactly_n_times_across_instances(make_backend: MakeBackend) -> None:
     clock = FakeClock()
     first, second = make_backend(clock), make_backend(clock)
     first.queue_fault(Fault("500", count=5, operation="create"))
-    second.sync()
     fired = 0
     for i in range(12):
         backend = (first, second)[i % 2]
@@ -284,6 +218,11 @@ def test_control_state_is_shared_and_faults_fire_exactly_n_times(make_backend: M
             pytest.fail("a create-only fault fired on get")
         fired += backend.take_fault("t", "create") is not None
     assert fired == 5
+
+
+def test_a_rate_limit_counts_every_instance(make_backend: MakeBackend) -> None:
+    clock = FakeClock()
+    first, second = make_backend(clock), make_backend(clock)
     first.set_limits(None, rate_per_minute=3, max_in_flight=None)
     second.sync()
     first.admit("t")
@@ -291,6 +230,12 @@ def test_control_state_is_shared_and_faults_fire_exactly_n_times(make_backend: M
     first.admit("t")
     with pytest.raises(ApiError):
         second.admit("t")
+
+
+def test_the_clock_and_a_reset_reach_every_instance(make_backend: MakeBackend) -> None:
+    clock = FakeClock()
+    first, second = make_backend(clock), make_backend(clock)
+    first.set_limits(None, rate_per_minute=3, max_in_flight=None)
     first.advance(120)
     second.sync()
     assert second.now() == pytest.approx(first.now())
@@ -299,11 +244,8 @@ def test_control_state_is_shared_and_faults_fire_exactly_n_times(make_backend: M
     assert second.control.limits == {} and second.now() == pytest.approx(clock.now)
 
 
-def test_clock_moves_are_finite_and_bounded(make_backend: MakeBackend) -> None:
+def test_the_clock_runs_at_most_max_offset_ahead(make_backend: MakeBackend) -> None:
     backend = make_backend(FakeClock())
-    for bad in (float("inf"), float("nan"), -1, 1e308, True, "5"):
-        with pytest.raises(ApiError):
-            backend.advance(bad)  # type: ignore[arg-type]
     backend.advance(3e9)
     with pytest.raises(ApiError):
         for _ in range(20):

@@ -1,31 +1,27 @@
-"""Every forcing mechanism through HTTP: control API, fault queues, limits, in-band header and prompt marker."""
+"""The control API (web/control_views.py): forced outcomes, the clock, reset, fault queues, limits, the journal,
+task timelines, health, the spec and usage."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.web.middleware import ConnectionDropped
+from mockserver.server import EmbeddedServer
 from tests.mockserver.conftest import (
     AUTH,
     CREATE,
     FakeClock,
     assert_envelope,
+    control,
     create_task,
+    dropped,
     get_path,
     query,
     std_body,
 )
-
-
-def control(http: FlaskClient, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-    answer = http.open(f"/_mock{path}", method=method, json=payload)
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()["data"]
 
 
 def test_control_complete_and_fail(http: FlaskClient) -> None:
@@ -55,19 +51,6 @@ def test_control_errors_use_the_envelope(http: FlaskClient) -> None:
     assert_envelope(http.post("/_mock/assets", json={"asset_id": "a", "state": "meh"}), 400, "VALIDATION_FAILED")
     assert_envelope(http.post("/_mock/media", json={"duration": 3}), 400, "VALIDATION_FAILED")
     assert_envelope(http.get("/_mock/reset"), 405, "METHOD_NOT_ALLOWED")
-
-
-def test_control_is_loopback_only_by_default(clock: FakeClock) -> None:
-    http = create_app({"CLOCK": clock}).test_client()
-    remote = {"REMOTE_ADDR": "10.1.2.3"}
-    assert_envelope(http.post("/_mock/reset", environ_base=remote), 403, "FORBIDDEN")
-    # An API token grants nothing on the control API.
-    assert_envelope(http.post("/_mock/reset", environ_base=remote, headers=AUTH), 403, "FORBIDDEN")
-    assert http.post("/_mock/reset", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
-    # The public API is not restricted.
-    assert http.post(CREATE, json=std_body(), headers=AUTH, environ_base=remote).status_code == 200
-    opened = create_app({"CLOCK": clock, "CONTROL_LOOPBACK_ONLY": False}).test_client()
-    assert opened.post("/_mock/reset", environ_base=remote).status_code == 200
 
 
 def test_advance_moves_tasks(http: FlaskClient) -> None:
@@ -127,8 +110,7 @@ def test_delay_fault_sleeps_then_answers(http: FlaskClient, monkeypatch: pytest.
 
 def test_drop_fault_closes_without_an_answer(http: FlaskClient) -> None:
     control(http, "POST", "/faults", {"kind": "drop", "operation": "any"})
-    with pytest.raises(ConnectionDropped):
-        http.post(CREATE, json=std_body(), headers=AUTH)
+    assert dropped(http.post(CREATE, json=std_body(), headers=AUTH))
     assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
     statuses = [e["status"] for e in control(http, "GET", "/journal")["entries"]]
     assert statuses == [0, 200]
@@ -161,66 +143,6 @@ def test_limits_are_off_by_default(http: FlaskClient) -> None:
         assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("directive", "status", "error_id"),
-    [("fault=429", 429, "RATE_LIMITED"), ("fault=500", 500, "INTERNAL_ERROR"),
-     ("fault=502", 502, "BAD_GATEWAY"), ("fault=503", 503, "SERVICE_UNAVAILABLE")],
-)
-def test_header_fault(http: FlaskClient, directive: str, status: int, error_id: str) -> None:
-    answer = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": directive})
-    assert_envelope(answer, status, error_id)
-
-
-def test_header_drop_and_get_directives(http: FlaskClient) -> None:
-    with pytest.raises(ConnectionDropped):
-        http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": "fault=drop"})
-    task_id = create_task(http)
-    data = http.get(get_path(task_id), headers={**AUTH, "X-Seedance-Mock": "complete"}).get_json()["data"]
-    assert data["status"] == "completed"
-
-
-def test_header_outcomes(http: FlaskClient, clock: FakeClock) -> None:
-    done = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": "complete"})
-    assert done.get_json()["data"]["status"] == "queued"  # the create answer is always "queued"
-    assert query(http, done.get_json()["data"]["task_id"])["status"] == "completed"
-    failed = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": "fail=quota; fail-at=queue"})
-    task_id = failed.get_json()["data"]["task_id"]
-    statuses = set()
-    for _ in range(60):
-        statuses.add(query(http, task_id)["status"])
-        clock.advance(1)
-    assert statuses == {"queued", "failed"}
-    assert query(http, task_id)["error"]["message"] == "quota"
-
-
-@pytest.mark.parametrize("header", [
-    "explode", "fault=418", "fail-at=later", "delay=abc", "delay=-1", "complete=1",
-    "fail; complete", "complete; fail=x",
-])
-def test_bad_header_directive_is_400(http: FlaskClient, header: str) -> None:
-    answer = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": header})
-    assert_envelope(answer, 400, "INVALID_DIRECTIVE")
-
-
-def test_prompt_marker(http: FlaskClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
-    answer = http.post(CREATE, json=std_body(prompt="[[seedance-mock: fault=503]] a cat"), headers=AUTH)
-    assert_envelope(answer, 503, "SERVICE_UNAVAILABLE")
-    with pytest.raises(ConnectionDropped):
-        http.post(CREATE, json=std_body(prompt="a cat [[seedance-mock: fault=drop]]"), headers=AUTH)
-    marked = http.post(CREATE, json=std_body(prompt="a cat [[seedance-mock: fail=blocked]]"), headers=AUTH)
-    task_id = marked.get_json()["data"]["task_id"]
-    clock.advance(3600)
-    assert query(http, task_id)["error"]["message"] == "blocked"
-    quick = http.post(CREATE, json=std_body(prompt="[[seedance-mock: complete]] dog"), headers=AUTH)
-    assert query(http, quick.get_json()["data"]["task_id"])["status"] == "completed"
-    slept: list[float] = []
-    monkeypatch.setattr("mockserver.web.api_views.time.sleep", slept.append)
-    assert http.post(CREATE, json=std_body(prompt="[[seedance-mock: delay=0.5]] x"), headers=AUTH).status_code == 200
-    assert slept == [0.5]
-    bad = http.post(CREATE, json=std_body(prompt="[[seedance-mock: nope]] x"), headers=AUTH)
-    assert_envelope(bad, 400, "INVALID_DIRECTIVE")
-
-
 def test_journal_records_and_clears(http: FlaskClient) -> None:
     create_task(http)
     http.post(CREATE, json=std_body(duration=99), headers={"Authorization": "Bearer sk_secret_123"})
@@ -244,7 +166,40 @@ def test_task_timeline_endpoint(http: FlaskClient, mock_app: Flask) -> None:
     assert data["created_at"] < data["processing_at"] < data["finished_at"]
 
 
-def test_header_and_prompt_that_contradict_are_400(http: FlaskClient) -> None:
-    body = std_body(prompt="[[seedance-mock: complete]] a cat")
-    answer = http.post(CREATE, json=body, headers={**AUTH, "X-Seedance-Mock": "fail=quota"})
-    assert_envelope(answer, 400, "INVALID_DIRECTIVE")
+def test_health_and_spec_endpoints() -> None:
+    with EmbeddedServer() as server:
+        health = requests.get(f"{server.url}/_mock/health", timeout=5).json()["data"]
+        assert health["status"] == "ok" and health["store"] == "memory" and health["tasks"] == 0
+        assert health["version"] and health["uptime"] >= 0
+        spec = requests.get(f"{server.url}/_mock/openapi.yaml", timeout=5)
+        assert spec.status_code == 200 and "\nopenapi: 3.1" in spec.text
+        assert spec.headers["Content-Type"].startswith("application/yaml")
+
+
+def test_usage_names_each_routes_billing_unit() -> None:
+    http = create_app().test_client()
+    for body in (std_body(duration=8), std_body(duration=5),
+                 {"model": "seedance2.0-sp", "prompt": "x", "duration": 6, "resolution": "1080p"}):
+        assert http.post(CREATE, json=body, headers=AUTH).status_code == 200
+    rows = {r["model"]: r for r in http.get("/_mock/usage").get_json()["data"]["usage"]}
+    assert rows["seedance2.0-std"]["billing_unit"] == "per_task" and rows["seedance2.0-std"]["billable_units"] == 2
+    sp = rows["seedance2.0-sp"]
+    assert sp["billing_unit"] == "per_second_by_resolution" and sp["resolution"] == "1080p"
+    assert sp["billable_units"] == 6 == sp["billable_seconds"]
+
+
+def test_usage_answers_the_specs_usage_summary() -> None:
+    import jsonschema
+
+    from mockserver.spec.loader import load_spec
+
+    spec = load_spec()
+    http = create_app().test_client()
+    http.post(CREATE, json=std_body(), headers=AUTH)
+    failed = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": "fail"})
+    assert failed.status_code == 200
+    data = http.get("/_mock/usage").get_json()["data"]
+    schema = {"$ref": "#/x-emulator-schemas/UsageSummary", "x-emulator-schemas": spec["x-emulator-schemas"]}
+    jsonschema.validate(data, schema)
+    (row,) = data["usage"]
+    assert (row["tasks"], row["failed"], row["billable_tasks"], row["billable_units"]) == (2, 1, 1, 1)

@@ -10,8 +10,9 @@ import pytest
 
 from mockserver import create_app
 from mockserver.state.errors import StoreError
-from mockserver.state.store import Store, allows_workers, open_store
-from mockserver.state.tasks import Task, fingerprint
+from mockserver.state.store import Store
+from mockserver.state.stores import allows_workers, open_store
+from mockserver.state.tasks import Task
 from tests.conftest import free_port
 from tests.mockserver.conftest import AUTH, CREATE, FakeClock, assert_envelope, get_path, std_body
 
@@ -27,20 +28,38 @@ def store(store_spec: str) -> Store:
     return opened
 
 
-def test_tasks_eviction_and_listing(store: Store) -> None:
-    for i in range(100):
+def fill(store: Store, count: int) -> None:
+    for i in range(count):
         assert store.add_task(make_task(f"vid_{i}", finished_at=float(i), created_at=float(i)), None, 0.0) is None
+
+
+def test_a_taken_id_is_refused(store: Store) -> None:
+    fill(store, 1)
     with pytest.raises(KeyError):
         store.add_task(make_task("vid_0", finished_at=0.0), None, 0.0)
+    store.close()
+
+
+def test_eviction_drops_tasks_whose_result_expired(store: Store) -> None:
+    fill(store, 100)
     assert store.evict(before=60.0, retention=10.0) == 50
     assert store.count_tasks() == 50 and store.get_task("vid_49") is None and store.get_task("vid_50") is not None
+    store.close()
+
+
+def test_the_newest_tasks_come_first(store: Store) -> None:
+    fill(store, 100)
     assert [t.task_id for t in store.recent_tasks(3)] == ["vid_99", "vid_98", "vid_97"]
-    # A task re-timed later (forced) is judged on its new timeline.
+    store.close()
+
+
+def test_a_swap_needs_the_current_version_and_retimes_eviction(store: Store) -> None:
+    fill(store, 100)
     old = store.get_task("vid_50")
     assert old is not None
     assert store.swap_task(old, old.replace(finished_at=1000.0))
     assert not store.swap_task(old, old.replace(finished_at=5.0))  # stale version: refused
-    assert store.evict(before=100.0, retention=10.0) == 39
+    assert store.evict(before=100.0, retention=10.0) == 89  # a task re-timed later is judged on its new timeline
     assert store.get_task("vid_50") is not None
     store.close()
 
@@ -146,9 +165,3 @@ def test_an_unreachable_redis_is_one_line() -> None:
     with pytest.raises(StoreError, match="cannot reach") as error:
         open_store(f"redis://127.0.0.1:{free_port()}/0")
     assert "\n" not in str(error.value)
-
-
-def test_fingerprints_are_short_stable_and_distinct() -> None:
-    big = "sk_" + "x" * 200_000
-    assert len(fingerprint(big)) == 21 and fingerprint(big) == fingerprint(big)
-    assert fingerprint("sk_a") != fingerprint("sk_b") and fingerprint("sk_a").startswith("sk_a~")
