@@ -10,18 +10,27 @@ import secrets
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
+from client.core import Request
 from client.errors import APIConnectionError, ProtocolError
 
-if TYPE_CHECKING:
-    from client.operations import DownloadPlan
-
-__all__ = ["PartFile", "ProgressCallback", "announced_length"]
+__all__ = ["DownloadPlan", "PartFile", "ProgressCallback", "announced_length"]
 
 ProgressCallback = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class DownloadPlan:
+    """Where a result goes and how big it may be: ``request`` to send, ``target`` file, ``max_bytes``."""
+
+    request: Request
+    target: Path
+    max_bytes: int
+    overwrite: bool = False
 
 
 class _Terminated(SystemExit):
@@ -83,7 +92,7 @@ class PartFile:
         return target
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+                 _tb: TracebackType | None) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGTERM, self._previous)
         if not self._committed:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from client.core import Answer, ClientCore, Failure, Request, Retrying
 from client.errors import ProtocolError, SeedanceError, TaskFailedError, WaitTimeout, error_from_response
-from client.files import PartFile, ProgressCallback, announced_length
+from client.files import DownloadPlan, PartFile, ProgressCallback, announced_length
 from client.models import Task
 from client.validation import MODEL_FAMILY
 
@@ -96,16 +96,6 @@ class WaitSchedule:
         delay = min(self._interval, remaining)
         self._interval = min(self._cap, self._interval * _POLL_BACKOFF)
         return delay
-
-
-@dataclass(frozen=True)
-class DownloadPlan:
-    """Where a result goes and how big it may be: ``request`` to send, ``target`` file, ``max_bytes``."""
-
-    request: Request
-    target: Path
-    max_bytes: int
-    overwrite: bool = False
 
 
 class Operations:

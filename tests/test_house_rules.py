@@ -16,6 +16,10 @@ PACKAGES = ("mockserver", "client", "contracts")
 KEPT = {
     # requests' own body cache, filled after a bounded read so that .content and .json() work (transport.py)
     ("client/transport.py", "_content"),
+    # create_video's keyword arguments reach the shared core through locals() (one body builder for both
+    # clients), which vulture cannot follow
+    *((client, name) for client in ("client/api.py", "client/aio.py")
+      for name in ("images", "first_image", "last_image", "reference_videos", "reference_audios")),
 }
 _FINDING = re.compile(
     r"^(?P<path>[^:]+):(?P<line>\d+): (?P<what>.+?) '(?P<name>[^']+)' \((?P<confidence>\d+)% confidence\)$")
@@ -33,7 +37,8 @@ def vulture(min_confidence: int) -> list[re.Match[str]]:
 
 
 def test_no_dead_code_vulture_is_sure_of() -> None:
-    assert [m.group(0) for m in vulture(100)] == []  # unreachable code, unused imports and arguments
+    found = [m.group(0) for m in vulture(100) if (m.group("path"), m.group("name")) not in KEPT]
+    assert found == []  # unreachable code, unused imports and arguments
 
 
 def test_no_unused_private_name() -> None:

@@ -54,7 +54,6 @@ class Forwarder:
         self.base_url = check_upstream_url(base_url)
         self.timeout = (connect_timeout, read_timeout)
         self._local = threading.local()
-        self._pool_size = pool_size
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
         self._adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, pool_block=True, max_retries=0)

@@ -61,7 +61,7 @@ def test_a_directive_repeated_on_every_poll_is_not_a_conflict(http: FlaskClient)
 
 def test_unknown_at_names_the_choices(http: FlaskClient) -> None:
     answer = http.post(f"/_mock/tasks/{create_task(http)}/fail", json={"at": "later"})
-    assert answer.status_code == 400 and "'now'" in answer.get_json()["msg"]
+    assert answer.status_code == 400 and "now, queue, processing" in answer.get_json()["msg"]
 
 
 @pytest.fixture

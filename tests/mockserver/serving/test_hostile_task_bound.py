@@ -13,6 +13,7 @@ from mockserver import create_app
 from mockserver.spec.loader import family_models, load_spec
 from mockserver.state.backend import DEFAULT_MAX_TASKS, Backend, BackendConfig
 from mockserver.state.errors import ApiError
+from mockserver.state.queries import TaskFilter
 from mockserver.state.stores import open_store
 from tests.mockserver.conftest import FakeClock, std_body
 from tests.mockserver.hostile.processes import Emulator, running
@@ -47,7 +48,7 @@ def test_the_oldest_finished_tasks_go_first(make_backend: MakeBackend) -> None:
     later = [backend.create("t", std_body()).task_id for _ in range(5)]
     backend.complete_task(later[0])  # finished too, but after the first five
     kept = [backend.create("t", std_body()).task_id for _ in range(3)]
-    stored = {t.task_id for t in backend.recent_tasks(100)}
+    stored = {t.task_id for t in backend.find_tasks(TaskFilter(), 100)}
     assert len(stored) <= 10
     assert set(later) | set(kept) <= stored  # the unfinished ones, and the one finished last, stay
     assert not set(first[:3]) & stored  # the earliest finished went first

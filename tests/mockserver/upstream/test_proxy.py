@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mockserver import create_app
 from mockserver.server import EmbeddedServer
+from mockserver.state.queries import TaskFilter
 from mockserver.web.shared import EXTENSION
 from tests.mockserver.upstream.helpers import (
     AUTH,
@@ -34,8 +35,8 @@ def test_create_and_query_go_upstream_with_the_callers_own_token(service: Servic
         assert created.status_code == 200
         task_id = created.get_json()["data"]["task_id"]
         # The task lives upstream only: the proxy's own store has none.
-        assert app.extensions[EXTENSION].backend.recent_tasks() == []
-        assert upstream.app.extensions[EXTENSION].backend.recent_tasks()[0].task_id == task_id
+        assert app.extensions[EXTENSION].backend.find_tasks(TaskFilter()) == []
+        assert upstream.app.extensions[EXTENSION].backend.find_tasks(TaskFilter())[0].task_id == task_id
         assert http.get(query(task_id), headers=AUTH).get_json()["data"]["task_id"] == task_id
         # Another token is refused by the service, not by the proxy.
         refused = http.post(CREATE, json=std_body(), headers={"Authorization": "Bearer sk_other"})
@@ -48,7 +49,7 @@ def test_control_endpoints_stay_local(service: Service) -> None:
     with proxied(clock, running=upstream) as (http, _app, upstream):
         http.post(CREATE, json=std_body(), headers=AUTH)
         assert http.get("/_mock/tasks").get_json()["data"]["tasks"] == []
-        assert len(upstream.app.extensions[EXTENSION].backend.recent_tasks()) == 1
+        assert len(upstream.app.extensions[EXTENSION].backend.find_tasks(TaskFilter())) == 1
         assert http.get("/_mock/health").status_code == 200
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from mockserver import create_app
 from mockserver.cli import main
+from mockserver.state.queries import TaskFilter
 from mockserver.web.shared import EXTENSION
 from tests.mockserver.upstream.helpers import AUTH, CREATE, planted_spec, schemas, std_body
 
@@ -82,5 +83,5 @@ def test_without_upstream_options_the_api_paths_are_the_emulators_own() -> None:
     assert "upstream.result" not in names and "fidelity.fidelity_report" in names
     assert not any(f.__module__.endswith("upstream_views") for fs in app.before_request_funcs.values() for f in fs)
     answer = app.test_client().post(CREATE, json=std_body(), headers=AUTH)
-    assert answer.status_code == 200 and app.extensions[EXTENSION].backend.recent_tasks()
+    assert answer.status_code == 200 and app.extensions[EXTENSION].backend.find_tasks(TaskFilter())
     app.extensions[EXTENSION].backend.close()
