@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
-from collections import deque
+from collections import Counter, OrderedDict, deque
 from typing import Any
 
 from mockserver.state.journal_entry import Entry, as_dict
+from mockserver.state.ledger import MAX_TOKENS, LedgerBatch, LedgerSnapshot, event_cap
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import Task
 
@@ -149,3 +150,45 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
+    def _ledger_state(self) -> tuple[Counter[str], OrderedDict[str, deque[str]]]:
+        found: tuple[Counter[str], OrderedDict[str, deque[str]]] | None = self.__dict__.get("_ledger")
+        if found is None:
+            found = (Counter(), OrderedDict())
+            self.__dict__["_ledger"] = found
+        return found
+
+    def ledger_add(self, batch: LedgerBatch) -> None:
+        """Add a batch of item counts and events (each token's newest kept, least recent tokens dropped)."""
+        with self._lock:
+            counts, events = self._ledger_state()
+            counts.update(batch.counts)
+            for token, event in batch.events:
+                kept = events.get(token)
+                if kept is None:
+                    kept = events[token] = deque(maxlen=event_cap(token))
+                else:
+                    events.move_to_end(token)
+                kept.append(event)
+            while len(events) > MAX_TOKENS + 1:
+                events.popitem(last=False)
+
+    def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
+                              batch: LedgerBatch) -> None:
+        """`journal_append` and `ledger_add` together."""
+        self.journal_append(entries, max_entries, max_bytes)
+        self.ledger_add(batch)
+
+    def ledger_read(self) -> LedgerSnapshot:
+        """Everything the ledger holds."""
+        with self._lock:
+            counts, events = self._ledger_state()
+            raw = {token: list(kept) for token, kept in events.items()}
+            total = dict(counts)
+        return LedgerSnapshot.from_raw(total, raw)
+
+    def ledger_clear(self) -> None:
+        """Forget the ledger."""
+        with self._lock:
+            self.__dict__["_ledger"] = (Counter(), OrderedDict())

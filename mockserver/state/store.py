@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from mockserver.state.journal_entry import Entry
+from mockserver.state.ledger import LedgerBatch, LedgerSnapshot
 from mockserver.state.tasks import Task
 
 R = TypeVar("R")
@@ -76,6 +77,21 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+    # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
+    def ledger_add(self, batch: LedgerBatch) -> None:
+        """Add item counts and (token, event) pairs; keep each token's newest events and the most recently
+        seen tokens (`ledger.EVENTS_PER_TOKEN`, `ledger.MAX_TOKENS`)."""
+
+    def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
+                              batch: LedgerBatch) -> None:
+        """`journal_append` and `ledger_add` in one atomic write (one round trip on a shared store)."""
+
+    def ledger_read(self) -> LedgerSnapshot:
+        """Everything the ledger holds."""
+
+    def ledger_clear(self) -> None:
+        """Forget the ledger."""
 
 
 def open_store(spec: str) -> Store:

@@ -18,6 +18,7 @@ from mockserver.state.store import open_store
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors
+from mockserver.web.coverage_views import coverage
 from mockserver.web.dashboard import dashboard
 from mockserver.web.envelope import register_error_handlers
 from mockserver.web.file_views import files
@@ -42,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "CONTROL_TOKEN": None,
     "TRUST_PROXY": False,
     "CORS_ORIGIN": None,
+    "LEDGER": True,
+    "POLL_THRESHOLD": 1.0,
 }
 
 
@@ -72,6 +75,8 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "CONTROL_TOKEN": str,
     "TRUST_PROXY": _to_bool,
     "CORS_ORIGIN": str,
+    "LEDGER": _to_bool,
+    "POLL_THRESHOLD": float,
 }
 
 
@@ -139,6 +144,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(cors)  # two hooks on every request: only when asked for
     app.register_blueprint(api)
     app.register_blueprint(control)
+    app.register_blueprint(coverage)
     app.register_blueprint(dashboard)
     app.register_blueprint(files)
     register_error_handlers(app)

@@ -10,6 +10,7 @@ from mockserver.media.urls import ascii_int, signature_matches
 from mockserver.media.video import VideoCache
 from mockserver.state.errors import ApiError
 from mockserver.state.timings import MAX_RESULT_SECONDS, documented_sizes
+from mockserver.web.ledger_hooks import record_download
 from mockserver.web.shared import state
 
 files = Blueprint("files", __name__, url_prefix="/_mock/files")
@@ -22,6 +23,13 @@ def _cache() -> VideoCache:
     if cache is None:
         cache = current_app.extensions.setdefault(CACHE_KEY, VideoCache())
     return cache
+
+
+@files.after_request
+def ledger(response: Response) -> Response:
+    """Count a download or an expired result in the coverage ledger."""
+    match = _NAME.fullmatch(str((request.view_args or {}).get("name", "")))
+    return record_download(response, match.group(1)) if match else response
 
 
 @files.route("/<name>", methods=["GET", "HEAD"], provide_automatic_options=False)
