@@ -24,6 +24,7 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
 from mockserver import create_app
+from mockserver.serving.coverage_report import count_refusal
 from mockserver.serving.options import DEFAULT_THREADS, IDENT, ServingOptions, base_url
 from mockserver.web.envelope import envelope
 
@@ -57,6 +58,8 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
+        if code == 413:
+            count_refusal(getattr(self.channel.server, "seedance_app", None), error_id)
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("%s %s %d %s (refused by the HTTP server)", self.request.command or "-",
                              (self.request.path or "-")[:MSG_CAP], code, error_id)
@@ -84,6 +87,7 @@ def build_server(app: Callable[..., Any], options: ServingOptions, threads: int 
         asyncore_use_poll=True,
     )
     server.channel_class = EnvelopeChannel
+    server.seedance_app = app  # waitress wraps `app` in its own middleware: the coverage ledger needs the app
     return server
 
 

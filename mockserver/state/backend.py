@@ -317,6 +317,13 @@ class Backend(SharedControl):
             entry.update(time=self.now(), instance=self.config.instance)
         self._journal.add_with_ledger(entry, size, items, token, event)
 
+    def flush_pending(self) -> None:
+        """Write what this instance queued (journal and ledger) now; never raises (used at exit)."""
+        try:
+            self._journal.flush()
+        except Exception:  # at exit, a store gone away must not turn into a traceback
+            return
+
     def ledger(self) -> LedgerSnapshot:
         """The ledger of every instance: counts and each token's recent events (waits like a journal read)."""
         self._journal.settle()

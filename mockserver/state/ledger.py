@@ -41,6 +41,11 @@ def event_cap(token: str) -> int:
     return DOWNLOADS if token == DOWNLOADS_KEY else EVENTS_PER_TOKEN
 
 
+def max_tokens() -> int:
+    """How many tokens' events are kept, besides the downloads pool."""
+    return MAX_TOKENS
+
+
 @dataclass
 class LedgerBatch:
     """Ledger changes waiting to be written: item counts and (token, event JSON) pairs, in order."""

@@ -9,7 +9,7 @@ from collections import Counter, OrderedDict, deque
 from typing import Any
 
 from mockserver.state.journal_entry import Entry, as_dict
-from mockserver.state.ledger import MAX_TOKENS, LedgerBatch, LedgerSnapshot, event_cap
+from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import Task
 
@@ -171,7 +171,7 @@ class MemoryStore:
                 else:
                     events.move_to_end(token)
                 kept.append(event)
-            while len(events) > MAX_TOKENS + 1:
+            while len(events) > max_tokens() + 1:
                 events.popitem(last=False)
 
     def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry, as_dict
-from mockserver.state.ledger import MAX_TOKENS, LedgerBatch, LedgerSnapshot, event_cap
+from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import FIELDS, Task
 
@@ -228,7 +228,7 @@ class SqliteStore:
                 "DELETE FROM ledger_events WHERE token = ? AND seq < (SELECT MIN(seq) FROM (SELECT seq FROM "
                 "ledger_events WHERE token = ? ORDER BY seq DESC LIMIT ?))", (token, token, event_cap(token)))
         stale = conn.execute("SELECT token FROM ledger_events GROUP BY token ORDER BY MAX(seq) DESC LIMIT -1 "
-                             "OFFSET ?", (MAX_TOKENS + 1,)).fetchall()
+                             "OFFSET ?", (max_tokens() + 1,)).fetchall()
         conn.executemany("DELETE FROM ledger_events WHERE token = ?", stale)
 
     def ledger_add(self, batch: LedgerBatch) -> None:
