@@ -46,6 +46,7 @@ _ADVICE_BY_STATUS = {
     503: "wait Retry-After seconds, then retry the query; a create answered 503 may be retried only after that",
 }
 _ADVICE = {
+    "error:NOT_FOUND": "a client bug: the API has two routes (POST .../seedance/videos, GET .../videos/{task_id})",
     "fault:delay": "bound every request with a timeout and keep the UI responsive while it waits",
     "fault:drop": "the connection closed before an answer: retry a query; never resend a create blindly (the task "
                   "may exist: the real service may have created and billed it)",
@@ -140,10 +141,12 @@ class CatalogueBuilder:
             if entry.get("x-surface") not in ("api", "result"):
                 continue
             steps, header = self._error_steps(error_id)
+            header = header or next((s["headers"]["X-Seedance-Mock"] for s in steps
+                                     if (s.get("headers") or {}).get("X-Seedance-Mock")), None)
             status = int(entry.get("status", ERROR_STATUS.get(error_id, 500)))
+            advice = _ADVICE.get(f"error:{error_id}") or _ADVICE_BY_STATUS.get(status, _ADVICE_BY_STATUS[500])
             items.append(Item(f"error:{error_id}", "error", f"{status} {error_id}",
-                              " ".join(str(entry.get("description", "")).split()),
-                              _ADVICE_BY_STATUS.get(status, _ADVICE_BY_STATUS[500]), header, tuple(steps)))
+                              " ".join(str(entry.get("description", "")).split()), advice, header, tuple(steps)))
         return items
 
     def _error_steps(self, error_id: str) -> tuple[list[dict[str, Any]], str | None]:

@@ -79,13 +79,16 @@ def polls_calmly(url: str, token: str, control: ControlClient) -> None:
 # -- polled-after-finished -----------------------------------------------------------------------------
 def keeps_polling_a_finished_task(url: str, token: str, control: ControlClient) -> None:
     task = _finished_task(url, token)
-    time.sleep(POLL)
-    _get(url, token, task["task_id"])
+    for _ in range(2):  # one more read is tolerated (a fresh result URL), the second is not
+        time.sleep(POLL)
+        _get(url, token, task["task_id"])
     requests.get(task["result"]["video_url"], timeout=30)
 
 
 def stops_at_the_finish(url: str, token: str, control: ControlClient) -> None:
     task = _finished_task(url, token)
+    time.sleep(POLL)
+    task = dict(_get(url, token, task["task_id"]).json()["data"])  # one fresh read, e.g. download(task_id)
     requests.get(task["result"]["video_url"], timeout=30)
 
 
