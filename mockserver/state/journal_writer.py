@@ -97,9 +97,13 @@ class JournalWriter:
         if not self.batched:
             if entry is not None:
                 self._store.journal_append([(entry, size)], self._max_entries, self._max_bytes)
-            single = LedgerBatch()
-            single.add(items, token, event)
-            self._store.ledger_add(single)
+            note = getattr(self._store, "ledger_note", None)  # the memory store's path without a batch
+            if note is not None:
+                note(items, token, event)
+            else:
+                single = LedgerBatch()
+                single.add(items, token, event)
+                self._store.ledger_add(single)
             return
         with self._lock:
             if entry is not None:

@@ -51,13 +51,19 @@ class LedgerBatch:
     """Ledger changes waiting to be written: item counts and (token, event JSON) pairs, in order."""
 
     counts: Counter[str] = field(default_factory=Counter)
-    events: list[tuple[str, str]] = field(default_factory=list)
+    events: list[tuple[str, list[Any]]] = field(default_factory=list)
 
     def add(self, items: Iterable[str], token: str, event: list[Any] | None) -> None:
         """Count `items` once each and queue `event` under `token` (no event when None)."""
-        self.counts.update(items)
+        for item in items:
+            self.counts[item] += 1
         if event is not None:
-            self.events.append((token, json.dumps(event, separators=(",", ":"))))
+            self.events.append((token, event))
+
+    def texts(self) -> list[tuple[str, str]]:
+        """The events as (token, JSON text) pairs: what a shared store keeps (serialised off the request path,
+        on the journal writer's thread)."""
+        return [(token, json.dumps(event, separators=(",", ":"))) for token, event in self.events]
 
     def __bool__(self) -> bool:
         return bool(self.counts) or bool(self.events)
@@ -68,7 +74,7 @@ class LedgerBatch:
         return {
             "counts": dict(self.counts),
             "tokens": [[t, event_cap(t)] for t in index],
-            "events": [[index[t], e] for t, e in self.events],
+            "events": [[index[t], e] for t, e in self.texts()],
             "max_tokens": MAX_TOKENS + 1,  # the downloads pool is a token of its own
         }
 
@@ -81,11 +87,12 @@ class LedgerSnapshot:
     events: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     @classmethod
-    def from_raw(cls, counts: Mapping[str, Any], events: Mapping[str, Iterable[str | bytes]]) -> LedgerSnapshot:
-        """Decode the stored form (counts as numbers or strings, events as JSON texts)."""
+    def from_raw(cls, counts: Mapping[str, Any], events: Mapping[str, Iterable[str | bytes | list[Any]]]
+                 ) -> LedgerSnapshot:
+        """Decode the stored form (counts as numbers or strings, events as JSON texts or lists)."""
         decoded: dict[str, list[list[Any]]] = {}
         for token, texts in events.items():
-            rows = [json.loads(t) for t in texts]
+            rows = [list(t) if isinstance(t, list) else json.loads(t) for t in texts]
             decoded[token] = sorted(rows, key=lambda e: e[T])
         return cls({str(k): int(v) for k, v in counts.items() if int(v)}, decoded)
 

@@ -152,8 +152,8 @@ class MemoryStore:
         """Nothing to release."""
 
     # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
-    def _ledger_state(self) -> tuple[Counter[str], OrderedDict[str, deque[str]]]:
-        found: tuple[Counter[str], OrderedDict[str, deque[str]]] | None = self.__dict__.get("_ledger")
+    def _ledger_state(self) -> tuple[Counter[str], OrderedDict[str, deque[list[Any]]]]:
+        found: tuple[Counter[str], OrderedDict[str, deque[list[Any]]]] | None = self.__dict__.get("_ledger")
         if found is None:
             found = (Counter(), OrderedDict())
             self.__dict__["_ledger"] = found
@@ -162,17 +162,26 @@ class MemoryStore:
     def ledger_add(self, batch: LedgerBatch) -> None:
         """Add a batch of item counts and events (each token's newest kept, least recent tokens dropped)."""
         with self._lock:
+            self._ledger_state()[0].update(batch.counts)
+        for token, event in batch.events:
+            self.ledger_note((), token, event)
+
+    def ledger_note(self, items: tuple[str, ...], token: str, event: list[Any] | None) -> None:
+        """One request's items and event: `ledger_add` without building a batch (the memory store's hot path)."""
+        with self._lock:
             counts, events = self._ledger_state()
-            counts.update(batch.counts)
-            for token, event in batch.events:
-                kept = events.get(token)
-                if kept is None:
-                    kept = events[token] = deque(maxlen=event_cap(token))
-                else:
-                    events.move_to_end(token)
-                kept.append(event)
-            while len(events) > max_tokens() + 1:
-                events.popitem(last=False)
+            for item in items:
+                counts[item] += 1
+            if event is None:
+                return
+            kept = events.get(token)
+            if kept is None:
+                kept = events[token] = deque(maxlen=event_cap(token))
+                while len(events) > max_tokens() + 1:
+                    events.popitem(last=False)
+            elif len(events) > 1:
+                events.move_to_end(token)
+            kept.append(event)
 
     def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
                               batch: LedgerBatch) -> None:

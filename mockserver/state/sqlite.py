@@ -222,7 +222,7 @@ class SqliteStore:
                              "ON CONFLICT (item) DO UPDATE SET n = n + excluded.n", list(batch.counts.items()))
         if not batch.events:
             return
-        conn.executemany("INSERT INTO ledger_events (token, event) VALUES (?, ?)", batch.events)
+        conn.executemany("INSERT INTO ledger_events (token, event) VALUES (?, ?)", batch.texts())
         for token in dict.fromkeys(t for t, _ in batch.events):
             conn.execute(
                 "DELETE FROM ledger_events WHERE token = ? AND seq < (SELECT MIN(seq) FROM (SELECT seq FROM "

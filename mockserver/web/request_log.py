@@ -142,8 +142,7 @@ def finish(response: Response) -> Response:
     if not path.startswith("/_mock/") and path != "/_mock":
         entry = PendingEntry(response, path, millis)
         try:
-            record_api_request(entry, entry.size(), response, path, entry.status, entry.error, entry.rules,
-                               entry.token, entry.task_id)
+            record_api_request(entry, entry.size(), response, path)
         except StoreError as exc:  # the answer is already decided: a journal write must not turn it into a 500
             log.warning("journal entry lost: %s", exc)
         if log.isEnabledFor(logging.INFO):
