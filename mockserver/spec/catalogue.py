@@ -18,7 +18,7 @@ from typing import Any
 
 from mockserver.spec.loader import external_rules, load_spec
 from mockserver.spec.rule_bodies import rule_bodies, rule_sites
-from mockserver.spec.snippets import control_text, pytest_snippet
+from mockserver.spec.snippets import control_text, one_liner, pytest_snippet
 from mockserver.spec.validation import CreateValidator
 from mockserver.state.errors import ERROR_STATUS
 from mockserver.state.forcing import FAULT_ERRORS, FAULT_KINDS
@@ -77,8 +77,9 @@ class Item:
 
     def provoke(self) -> dict[str, Any]:
         """How to meet this item: header directive, control call, replayable steps, pytest snippet."""
-        return {"header": self.header, "control": control_text(self.steps), "steps": [dict(s) for s in self.steps],
-                "pytest": pytest_snippet(self.id, self.steps)}
+        return {"header": self.header, "control": control_text(self.steps),
+                "summary": one_liner(self.header, self.steps, markdown=False),
+                "steps": [dict(s) for s in self.steps], "pytest": pytest_snippet(self.id, self.steps)}
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form (the items of GET /_mock/coverage, without the count)."""

@@ -95,3 +95,43 @@ def pytest_snippet(item_id: str, steps: Iterable[Mapping[str, Any]]) -> str:
         else:
             lines.extend(f"    {line}" for line in _request_lines(step))
     return "\n".join(lines) + "\n"
+
+
+_SHORT = 40
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > _SHORT:
+        return f"{value[:12]}…({len(value)} chars)" if len(set(value)) > 1 else f"{value[0]}×{len(value)}"
+    if isinstance(value, list):
+        return [_short(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _short(v) for k, v in value.items()}
+    return value
+
+
+def one_liner(header: str | None, steps: Iterable[Mapping[str, Any]], markdown: bool = True) -> str:
+    """The shortest way to meet an item: the header directive, the control calls, or the request to send (long
+    values shortened; `markdown` puts code in backticks)."""
+    tick = "`" if markdown else ""
+    steps = list(steps)
+    controls = [f"{tick}{_CONTROL_PATHS[s['method']]} {json.dumps(s['args'])}{tick}" for s in steps
+                if s["call"] == "control"]
+    api = [s for s in steps if s["call"] == "api"]
+    last = api[-1]
+    parts = [f"header {tick}X-Seedance-Mock: {header}{tick}"] if header else []
+    parts += controls
+    if not header:
+        sent = last.get("json", last.get("data", ""))
+        if last.get("repeat"):
+            sent = f"{last['data']!r} × {last['repeat']} bytes"
+        elif isinstance(sent, dict | list):
+            sent = json.dumps(_short(sent), ensure_ascii=False)
+        auth = "" if last.get("auth", True) else " without Authorization"
+        kind = last.get("content_type")
+        extra = f" as {kind}" if kind and kind != "application/json" else ""
+        parts.append(f"{tick}{last['method']} {last['path']}{tick}{auth}{extra}"
+                     + (f" with {tick}{sent}{tick}" if sent else ""))
+    elif len(api) > 1:
+        parts.append(f"then {tick}{last['method']} {last['path']}{tick}")
+    return "; ".join(parts)

@@ -32,7 +32,8 @@ dashboard = Blueprint(
     "dashboard", __name__, url_prefix="/_mock",
     template_folder="templates", static_folder="static", static_url_path="/ui/static",
 )
-PAGES = ("dashboard.tasks_page", "dashboard.task_page", "dashboard.journal_page", "dashboard.controls_page")
+PAGES = ("dashboard.tasks_page", "dashboard.task_page", "dashboard.journal_page", "dashboard.controls_page",
+         "dashboard.coverage_page")
 STATUSES = ("queued", "processing", "completed", "failed")
 TASKS_SHOWN = 100
 JOURNAL_SHOWN = 200
