@@ -4,24 +4,19 @@ JUnit XML when PATH ends in .xml), from the shared store, so every worker's traf
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 
 from flask import Flask
 
-from mockserver.spec.coverage import coverage_document, junit_xml
-from mockserver.web.coverage_views import items_of
+from mockserver.web.coverage_views import report_bytes
 from mockserver.web.shared import EXTENSION, MockState
 
 
 def render_report(app: Flask, path: str | Path) -> bytes:
     """The report's bytes for `path` (JUnit XML when it ends in .xml, else JSON)."""
     st: MockState = app.extensions[EXTENSION]
-    document = coverage_document(items_of(st), st.backend.ledger(), float(st.config.get("POLL_THRESHOLD", 1.0)))
-    if str(path).lower().endswith(".xml"):
-        return junit_xml(document)
-    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    return report_bytes(st, junit=str(path).lower().endswith(".xml"))
 
 
 def write_report(app: Flask, path: str | Path) -> None:

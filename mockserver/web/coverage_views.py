@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -47,6 +48,12 @@ def document(st: MockState) -> dict[str, Any]:
     if not ledger_on(st):
         raise ApiError("CONFLICT", "the coverage ledger is off (started with --no-ledger / SEEDANCE_MOCK_LEDGER=0)")
     return coverage_document(items_of(st), st.backend.ledger(), poll_threshold(st))
+
+
+def report_bytes(st: MockState, junit: bool) -> bytes:
+    """The whole coverage document outside a request (`--coverage-report` at stop): JSON, or JUnit XML."""
+    document = coverage_document(items_of(st), st.backend.ledger(), float(st.config.get("POLL_THRESHOLD", 1.0)))
+    return junit_xml(document) if junit else json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 @coverage.get("/coverage")
