@@ -95,12 +95,13 @@ class JournalWriter:
         """Record a journal entry (None: none) and the ledger items and conduct event of one request,
         written together: at once (memory store) or in the next batch (shared stores)."""
         if not self.batched:
-            if entry is not None:
-                self._store.journal_append([(entry, size)], self._max_entries, self._max_bytes)
-            note = getattr(self._store, "ledger_note", None)  # the memory store's path without a batch
+            note = getattr(self._store, "ledger_note", None)  # the memory store's path: one lock, no batch
             if note is not None:
-                note(items, token, event)
+                note(items, token, event, None if entry is None else (entry, size, self._max_entries,
+                                                                       self._max_bytes))
             else:
+                if entry is not None:
+                    self._store.journal_append([(entry, size)], self._max_entries, self._max_bytes)
                 single = LedgerBatch()
                 single.add(items, token, event)
                 self._store.ledger_add(single)

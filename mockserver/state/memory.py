@@ -116,12 +116,15 @@ class MemoryStore:
     # -- journal -----------------------------------------------------------------------------------
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
         with self._lock:
-            for entry, size in entries:
-                self._journal_seq += 1
-                self._journal.append((self._journal_seq, size, entry))
-                self._journal_bytes += size
-            while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
-                self._journal_bytes -= self._journal.popleft()[1]
+            self._journal_append_locked(entries, max_entries, max_bytes)
+
+    def _journal_append_locked(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
+        for entry, size in entries:
+            self._journal_seq += 1
+            self._journal.append((self._journal_seq, size, entry))
+            self._journal_bytes += size
+        while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
+            self._journal_bytes -= self._journal.popleft()[1]
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -166,9 +169,14 @@ class MemoryStore:
         for token, event in batch.events:
             self.ledger_note((), token, event)
 
-    def ledger_note(self, items: tuple[str, ...], token: str, event: list[Any] | None) -> None:
-        """One request's items and event: `ledger_add` without building a batch (the memory store's hot path)."""
+    def ledger_note(self, items: tuple[str, ...], token: str, event: list[Any] | None,
+                    entry: tuple[Entry, int, int, int] | None = None) -> None:
+        """One request's items and event without building a batch (the memory store's hot path), and its journal
+        entry (entry, size, max entries, max bytes) under the same lock: one lock taken per request, not two
+        (threads queue on a lock whose holder lost the GIL)."""
         with self._lock:
+            if entry is not None:
+                self._journal_append_locked([entry[:2]], entry[2], entry[3])
             counts, events = self._ledger_state()
             for item in items:
                 counts[item] += 1
