@@ -10,10 +10,8 @@ steps any HTTP client can replay (`mockserver.recipes` runs them) and a pytest s
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mockserver.spec.loader import external_rules, load_spec
@@ -26,8 +24,6 @@ from mockserver.state.forcing import FAULT_ERRORS, FAULT_KINDS
 CREATE = "/api/open-api/v1/seedance/videos"
 TASK = "/api/open-api/v1/videos/{task_id}"
 KINDS = ("rule", "error", "fault", "lifecycle", "result")
-LIFECYCLE = ("completed", "failed-in-queue", "failed-in-processing", "expired")
-RESULTS = ("downloaded", "expired")
 VALID_BODY = {"model": "seedance2.0-std", "prompt": "A red fox runs through fresh snow, tracking shot", "duration": 5}
 LONG_AFTER = 86_400  # seconds the clock moves so that any task of a default emulator has finished
 
@@ -246,9 +242,3 @@ def _rule_quote(node: Mapping[str, Any]) -> str:
 def catalogue(spec_path: str, max_body_bytes: int = 1_048_576, retention: float = 259_200.0) -> tuple[Item, ...]:
     """The catalogue for the spec at `spec_path` and these settings (built once per process)."""
     return tuple(CatalogueBuilder(load_spec(spec_path), max_body_bytes, retention).build())
-
-
-def catalogue_json(spec_path: str | Path, max_body_bytes: int = 1_048_576, retention: float = 259_200.0) -> str:
-    """The catalogue as JSON (what the docs page and the tests read)."""
-    items = catalogue(str(spec_path), max_body_bytes, retention)
-    return json.dumps([item.as_dict() for item in items], ensure_ascii=False, indent=1)

@@ -10,8 +10,6 @@ _CONTROL_PATHS = {
     "inject_fault": "POST /_mock/faults", "set_limits": "POST /_mock/limits", "declare_media": "POST /_mock/media",
     "set_asset_audit": "POST /_mock/assets", "advance": "POST /_mock/clock/advance",
 }
-CONTROL_PATHS = _CONTROL_PATHS
-"""ControlClient method -> the control API request it sends."""
 _LONG = 60
 
 

@@ -7,7 +7,6 @@ Derived when the ledger is read (never on the request path), from each token's n
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,8 +179,3 @@ def find_conduct(snapshot: LedgerSnapshot, poll_threshold: float = DEFAULT_POLL_
         findings.extend(out.found.values())
     order = {cid: i for i, cid in enumerate(CONDUCT_IDS)}
     return sorted(findings, key=lambda f: (order[f["id"]], f["token"]))
-
-
-def conduct_rules() -> Iterable[ConductRule]:
-    """The conduct ids with their titles and advice (for the docs and the dashboard)."""
-    return CONDUCT_RULES

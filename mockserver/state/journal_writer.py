@@ -36,6 +36,7 @@ class JournalWriter:
         self._max_bytes = max_bytes
         self.batched = store.kind != "memory"
         self._pending: list[tuple[Entry, int]] = []
+        self._ledger = LedgerBatch()  # the coverage ledger's changes, written with the next batch
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._wake = threading.Event()
@@ -61,7 +62,7 @@ class JournalWriter:
         with self._flushing:
             with self._lock:
                 batch, self._pending = self._pending, []
-                ledger, self._ledger = self._ledger_pending(), LedgerBatch()
+                ledger, self._ledger = self._ledger, LedgerBatch()
             if ledger:
                 # The ledger rides in the journal's write: still one round trip per batch.
                 try:
@@ -86,10 +87,6 @@ class JournalWriter:
             self._pending = []
 
     # -- the coverage ledger (state/ledger.py) rides along ------------------------------------------
-    def _ledger_pending(self) -> LedgerBatch:
-        found: LedgerBatch | None = self.__dict__.get("_ledger")
-        return found if found is not None else LedgerBatch()
-
     def add_with_ledger(self, entry: Entry | None, size: int, items: tuple[str, ...], token: str,
                         event: list[Any] | None) -> None:
         """Record a journal entry (None: none) and the ledger items and conduct event of one request,
@@ -111,7 +108,7 @@ class JournalWriter:
                 self._pending.append((entry, size))
                 if len(self._pending) > MAX_PENDING:
                     del self._pending[: len(self._pending) - MAX_PENDING]
-            ledger = self._ledger = self._ledger_pending()
+            ledger = self._ledger
             ledger.add(items, token, event)
             if len(ledger.events) > MAX_PENDING:
                 del ledger.events[: len(ledger.events) - MAX_PENDING]

@@ -26,7 +26,6 @@ BODY_SNIPPET = 160
 
 # Positions in an event (a JSON list, small on the wire and in the store).
 T, OP, TASK, STATUS, ERROR, RETRY_AFTER, BODY_HASH, TASK_STATUS, BODY = range(9)
-OPS = ("create", "get", "download")
 
 
 def make_event(time: float, op: str, task_id: str, status: int, error: str = "", retry_after: int | None = None,
@@ -95,16 +94,3 @@ class LedgerSnapshot:
             rows = [list(t) if isinstance(t, list) else json.loads(t) for t in texts]
             decoded[token] = sorted(rows, key=lambda e: e[T])
         return cls({str(k): int(v) for k, v in counts.items() if int(v)}, decoded)
-
-    def merged(self, other: LedgerSnapshot) -> LedgerSnapshot:
-        """Both snapshots' counts added and events joined (pytest-xdist workers, several tests)."""
-        counts = Counter(self.counts)
-        counts.update(other.counts)
-        events = {k: list(v) for k, v in self.events.items()}
-        for token, rows in other.events.items():
-            events[token] = sorted([*events.get(token, []), *rows], key=lambda e: e[T])
-        return LedgerSnapshot(dict(counts), events)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form (the pytest plugin hands it between processes)."""
-        return {"counts": self.counts, "events": self.events}
