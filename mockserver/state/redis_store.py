@@ -304,6 +304,9 @@ if n > ledger.max_tokens then
   redis.call('ZREMRANGEBYRANK', KEYS[LEDGER_BASE + 1], 0, n - ledger.max_tokens - 1)
 end
 """
+# The journal script's entries start one ARGV later here (ARGV[3] is the ledger's payload): if _JOURNAL changes,
+# this must change with it, so it fails at import rather than silently.
+assert "for i = 3, #ARGV do" in _JOURNAL, "the journal script changed: update _JOURNAL_LEDGER"
 _LEDGER_ONLY = _LEDGER_PART.replace("LEDGER_BASE", "1").replace("LEDGER_ARG", "1") + "return 1\n"
 _JOURNAL_LEDGER = (
     _LEDGER_PART.replace("LEDGER_BASE", "4").replace("LEDGER_ARG", "3")
