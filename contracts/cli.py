@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="recordings of the emulator, for its timings per model (repeatable)")
     fidelity.add_argument("--strict", action="store_true",
                           help="exit 1 when an assumption is contradicted, a rule disagrees or an answer drifted")
+    _coverage_parser(sub)
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--json", action="store_true", help="JSON instead of a table")
     rules.add_argument("--spec", default=None, help="path to openapi.yaml")
@@ -111,6 +112,38 @@ def unreachable(base_url: str, timeout: float = PROBE_TIMEOUT) -> str | None:
     except (OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         return f"cannot reach {base_url[:100]}: {reason}"
+def _coverage_parser(sub: Any) -> None:
+    cov = sub.add_parser("coverage", help="judge a running emulator's coverage ledger (what a client's tests met)")
+    cov.add_argument("--base-url", required=True, help="the emulator's root, e.g. http://127.0.0.1:8000")
+    cov.add_argument("--fail-under", type=float, default=None, metavar="PERCENT",
+                     help="exit 1 when fewer than PERCENT of the catalogue items were met")
+    cov.add_argument("--require", action="append", default=[], metavar="GLOB",
+                     help="exit 1 unless every item matching GLOB was met (repeatable), e.g. 'error:*'")
+    cov.add_argument("--format", choices=("text", "json", "junit"), default="text", help="output format (text)")
+    cov.add_argument("--output", default=None, metavar="PATH", help="write the output to PATH instead of stdout")
+    cov.add_argument("--control-token", default=None, help="the emulator's control token, if it has one")
+    cov.add_argument("--poll-threshold", type=float, default=None, metavar="SECONDS",
+                     help="judge poll-too-fast with this threshold instead of the emulator's")
+    cov.add_argument("--fail-on-conduct", action="store_true", help="exit 1 when there is any conduct finding")
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from contracts.coverage import RENDERERS, CoverageUnavailable, Verdict, fetch_coverage
+
+    try:
+        document = fetch_coverage(args.base_url, args.control_token, args.poll_threshold)
+    except CoverageUnavailable as exc:
+        print(f"seedance-contracts: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    verdict = Verdict(document, args.fail_under, args.require)
+    text = RENDERERS[args.format](verdict)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    else:
+        print(text)
+    failed = not verdict.ok or (args.fail_on_conduct and bool(document.get("conduct")))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -194,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seedance-contracts: needs {', '.join(missing)} (the contracts extra): {INSTALL_HINT}",
               file=sys.stderr)
         return EXIT_MISSING_EXTRA
-    commands = {"check": _check, "mutate": _mutate, "rules": _rules, "fidelity": _fidelity}
+    commands = {"check": _check, "mutate": _mutate, "rules": _rules, "fidelity": _fidelity, "coverage": _coverage}
     try:
         return commands[args.command](args)
     except (OSError, ValueError, ImportError, AttributeError) as error:

@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="let the control API answer requests that carry proxy headers (X-Forwarded-For...)")
     p.add_argument("--cors", type=cors_origin, metavar="ORIGIN",
                    help="CORS answers for browser pages of ORIGIN (scheme://host[:port] or *)")
+    p.add_argument("--coverage-report", metavar="PATH",
+                   help="when stopped, write what the traffic met (coverage ledger) to PATH: JSON, or JUnit XML "
+                        "when PATH ends in .xml")
+    p.add_argument("--no-ledger", action="store_true",
+                   help="keep no coverage ledger (GET /_mock/coverage answers 409)")
+    p.add_argument("--poll-threshold", type=finite(low=0, high=3600), metavar="SECONDS",
+                   help="conduct: polls of one task closer than this are poll-too-fast (1)")
     p.add_argument("--quiet", action="store_true", help="no line per request; warnings only")
     p.add_argument("--log-format", choices=LOG_FORMATS, default="text", help="console lines as text or JSON")
     real = p.add_argument_group("the real service (docs/real-service.md)")
@@ -120,6 +127,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     config = {k: v for k, v in pairs.items() if v is not None}
     if args.threads != DEFAULT_THREADS:  # the app's defaults fit the default threads
         config["DELAYS_PER_TOKEN"], config["DELAYS_TOTAL"] = delay_slots(args.threads)
+    config.update(ledger_config(args))
     if args.control_from_anywhere:
         config["CONTROL_LOOPBACK_ONLY"] = False
     if args.trust_proxy:
@@ -129,6 +137,32 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.replay_strict:
         config["REPLAY_STRICT"] = True
     return config
+
+
+def ledger_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The coverage ledger's options as app configuration."""
+    config: dict[str, Any] = {}
+    if args.no_ledger:
+        config["LEDGER"] = False
+    if args.poll_threshold is not None:
+        config["POLL_THRESHOLD"] = args.poll_threshold
+    return config
+
+
+def coverage_report_problem(args: argparse.Namespace, store: str, use_granian: bool) -> str | None:
+    """Why --coverage-report cannot be honoured with these options, or None."""
+    from mockserver.serving.coverage_report import check_writable
+    from mockserver.state.stores import allows_workers
+
+    if not args.coverage_report:
+        return None
+    if args.no_ledger:
+        return "--coverage-report needs the ledger: drop --no-ledger"
+    if use_granian and not allows_workers(store):
+        # granian's worker process would hold the memory store: nothing left to read once it stopped.
+        return ("--coverage-report with the memory store runs on waitress: drop --server granian, or use "
+                f"{SHARED_STORES}")
+    return check_writable(args.coverage_report)
 
 
 INSTALL_MOCK = "pip install 'seedance-contract-kit[mock]' (from a checkout: pip install '.[mock]')"
@@ -174,6 +208,16 @@ def serving_problem(args: argparse.Namespace, granian_installed: bool) -> str | 
     return None
 
 
+def write_coverage(app: Any, path: str) -> None:
+    """Write the coverage report and release the app's store."""
+    from mockserver.serving.coverage_report import write_report
+
+    try:
+        write_report(app, path)
+    finally:
+        app.extensions["seedance_mock"].backend.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: prints the base URL as the first stdout line, then serves until SIGTERM/SIGINT."""
     args = build_parser().parse_args(argv)
@@ -201,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), 2)
     state = app.extensions[EXTENSION]
     store = str(state.config["STORE"])
+    if args.coverage_report and args.server == "auto" and args.workers is None and not allows_workers(store):
+        use_granian = False  # the report is read from this process' memory store when it stops
+    problem = coverage_report_problem(args, store, use_granian)
+    if problem:
+        state.backend.close()
+        return _fail(problem, 2)
     if multi and not allows_workers(store):
         state.backend.close()
         return _fail(f"--workers {args.workers} needs a shared store: {SHARED_STORES}", 2)
@@ -212,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not use_granian:
             waitress_server.serve(app, options, _announce)
+            if args.coverage_report:
+                write_coverage(app, args.coverage_report)
             return 0
         # The workers build their own app (and store connections) after the fork: this one only
         # proved that the configuration and the store work.
@@ -219,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = workers.reserve_port(args.host, args.port)
         options = ServingOptions(**{**options.__dict__, "port": port})
         workers.serve_workers(config, options, quiet=args.quiet, log_format=args.log_format, announce=_announce)
+        if args.coverage_report:
+            # The workers are gone; their ledger is in the shared store.
+            reader = create_app(config)
+            write_coverage(reader, args.coverage_report)
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", 1)
     except KeyboardInterrupt:

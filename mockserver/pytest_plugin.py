@@ -57,3 +57,32 @@ def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
     app = create_app(FIXTURE_CONFIG)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield inprocess_mock(app, mock)
+
+
+# -- the coverage ledger's options (mockserver/pytest_coverage.py does the work) ---------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """--seedance-coverage[=PATH], --seedance-fail-under=N, --seedance-require=GLOB, --seedance-poll-threshold."""
+    group = parser.getgroup("seedance", "Seedance emulator coverage ledger")
+    group.addoption("--seedance-coverage", nargs="?", const="", default=None, metavar="PATH",
+                    help="report which catalogue items the tests using the seedance fixtures met (and write the "
+                         "report to PATH: JSON, or JUnit XML for *.xml)")
+    group.addoption("--seedance-fail-under", type=float, default=None, metavar="N",
+                    help="fail the session when under N percent of the catalogue was met")
+    group.addoption("--seedance-require", action="append", default=[], metavar="GLOB",
+                    help="fail the session unless every item matching GLOB was met (repeatable)")
+    group.addoption("--seedance-poll-threshold", type=float, default=1.0, metavar="SECONDS",
+                    help="conduct: polls of one task closer than this are poll-too-fast (default 1)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `seedance_misbehaves` marker, and the collector when a coverage option is given."""
+    config.addinivalue_line("markers", "seedance_misbehaves(*conduct_ids): this test misbehaves on purpose; "
+                            "its conduct findings of these ids are not reported")
+    wanted = (config.getoption("seedance_coverage", None) is not None
+              or config.getoption("seedance_fail_under", None) is not None
+              or bool(config.getoption("seedance_require", None)))
+    if wanted:
+        _require_emulator()
+        from mockserver.pytest_coverage import CoverageCollector
+
+        config.pluginmanager.register(CoverageCollector(config), "seedance-coverage")

@@ -138,6 +138,13 @@ def test_python_examples_run(example: tuple[Path, int, str], live: EmbeddedServe
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True,
                           text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert_no_conduct_findings(live.url)
+
+
+def assert_no_conduct_findings(url: str) -> None:
+    """What the docs show is what a careful client does: the coverage ledger saw no conduct finding."""
+    findings = requests.get(f"{url}/_mock/coverage", timeout=60).json()["data"]["conduct"]
+    assert findings == [], [(f["id"], f["detail"], f["example"]) for f in findings]
 
 
 def _starts_emulator(code: str) -> bool:
@@ -152,6 +159,7 @@ def test_shell_examples_run(example: tuple[Path, int, str], live: EmbeddedServer
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path, env=environment,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+        assert_no_conduct_findings(live.url)
         return
     # An emulator command: on a free port, it must print its URL, answer, and stop cleanly on SIGTERM.
     command = re.sub(r"--port \d+", "--port 0", code.replace("\\\n", " "))

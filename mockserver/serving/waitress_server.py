@@ -26,6 +26,7 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
 from mockserver import create_app
+from mockserver.serving.coverage_report import count_refusal
 from mockserver.serving.drop import dropping, raising
 from mockserver.serving.options import DEFAULT_THREADS, DRAIN_BYTES, DRAIN_SECONDS, IDENT, ServingOptions, base_url
 from mockserver.web.envelope import envelope
@@ -61,6 +62,8 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
         self.channel.linger_on_close = True  # the rest of the refused request is still coming: drain it
         self.content_length = len(body)
         self.write(body)
+        if code == 413:
+            count_refusal(getattr(self.channel.server, "seedance_app", None), error_id)
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("%s %s %d %s (refused by the HTTP server)", self.request.command or "-",
                              (self.request.path or "-")[:MSG_CAP], code, error_id)
@@ -141,6 +144,7 @@ def build_server(app: Callable[..., Any], options: ServingOptions, threads: int 
         asyncore_use_poll=True,
     )
     server.channel_class = EnvelopeChannel
+    server.seedance_app = app  # waitress wraps `app` in its own middleware: the coverage ledger needs the app
     return server
 
 

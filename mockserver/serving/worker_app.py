@@ -32,7 +32,9 @@ def load() -> WsgiApp:
     """Build this worker's app (granian calls it once per worker: `mockserver.serving.worker_app:load`)."""
     settings = json.loads(os.environ.get(ENV_KEY, "{}"))
     configure_logging(bool(settings.get("quiet")), str(settings.get("log_format", "text")))
-    return wrap(create_app(settings.get("config") or {}))
+    app = create_app(settings.get("config") or {})
+    flush_at_exit(app)
+    return wrap(app)
 
 
 def wrap(app: Flask) -> WsgiApp:
@@ -40,3 +42,17 @@ def wrap(app: Flask) -> WsgiApp:
     the body limit with the drain granian lacks."""
     body_limited = BodyLimit(app, int(app.config["MAX_CONTENT_LENGTH"]))
     return ServerHeader(dropping(body_limited, shut_down_connection))
+
+
+def flush_at_exit(app: Any) -> None:
+    """Write this worker's queued journal entries and ledger counts when it exits (a `--coverage-report`
+    written after the workers stopped must count every request they answered)."""
+    import atexit
+    import multiprocessing.util
+
+    from mockserver.web.shared import EXTENSION
+
+    backend = app.extensions[EXTENSION].backend
+    atexit.register(backend.flush_pending)
+    # A forked multiprocessing worker leaves through os._exit: atexit does not run there, its finalizers do.
+    multiprocessing.util.Finalize(None, backend.flush_pending, exitpriority=100)

@@ -26,6 +26,7 @@ from mockserver.state.errors import ApiError
 from mockserver.state.forcing import DEFAULT_FAIL_REASON
 from mockserver.state.journal_entry import Entry, LazyEntry
 from mockserver.state.journal_writer import JournalWriter
+from mockserver.state.ledger import LedgerSnapshot
 from mockserver.state.queries import JOURNAL_PAGE, TASK_SCAN, JournalFilter, TaskFilter
 from mockserver.state.store import Store
 from mockserver.state.tasks import Task
@@ -213,8 +214,10 @@ class Backend(SharedControl):
     def lookup(self, task_id: str) -> Task:
         """Any token's task (control API); 404 when unknown or its result expired."""
         task = self.store.get_task(task_id[:200])
-        if task is None or task.evict_at(self.config.retention_seconds) < self.now():
+        if task is None:
             raise ApiError("TASK_NOT_FOUND", f"task {task_id[:100]} not found")
+        if task.evict_at(self.config.retention_seconds) < self.now():
+            raise ApiError("TASK_NOT_FOUND", f"task {task_id[:100]} not found", detail="expired")
         return task
 
     def _change_task(self, task_id: str, fn: Callable[[Task, float], Task]) -> Task:
@@ -405,11 +408,36 @@ class Backend(SharedControl):
         """Forget every task, fault, limit, media fact, audit, rate window and journal entry; clock offset 0.
         Seen by every instance on its next request (the version counter keeps counting)."""
         self._journal.drop_pending()
+        self._journal.drop_ledger()
         if self._journal.batched:
             self._journal.settle()  # entries other instances queued before the reset land before it
         self.store.clear(keep=("version", "secret"))
+        self.store.ledger_clear()
         self.store.incr("version")
         self.sync()
+
+    # -- coverage ledger (state/ledger.py, state/conduct.py) ---------------------------------------
+    def record_with_ledger(self, entry: Entry | None, size: int, items: tuple[str, ...], token: str,
+                           event: list[Any] | None) -> None:
+        """`record` (when `entry` is not None) plus the catalogue items and the conduct event of the same
+        request, written together (no extra round trip to a shared store)."""
+        if isinstance(entry, LazyEntry):
+            entry.time, entry.instance = self.now(), self.config.instance
+        elif entry is not None:
+            entry.update(time=self.now(), instance=self.config.instance)
+        self._journal.add_with_ledger(entry, size, items, token, event)
+
+    def flush_pending(self) -> None:
+        """Write what this instance queued (journal and ledger) now; never raises (used at exit)."""
+        try:
+            self._journal.flush()
+        except Exception:  # at exit, a store gone away must not turn into a traceback
+            return
+
+    def ledger(self) -> LedgerSnapshot:
+        """The ledger of every instance: counts and each token's recent events (waits like a journal read)."""
+        self._journal.settle()
+        return self.store.ledger_read()
 
     def close(self) -> None:
         """Write the queued journal entries and release the store."""

@@ -45,6 +45,7 @@ class ApiError(Exception):
         retry_after: int | None = None,
         headers: Mapping[str, str] | None = None,
         status: int | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(msg)
         self.error_id = error_id
@@ -53,6 +54,7 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.headers = dict(headers or {})
         self.status = status or ERROR_STATUS.get(error_id, 500)
+        self.detail = detail  # machine-readable, not shown: "expired" for a task forgotten after its retention
 
 
 class StoreError(Exception):

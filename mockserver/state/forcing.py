@@ -9,6 +9,13 @@ from typing import Any
 
 FAULT_KINDS = ("429", "500", "502", "503", "delay", "drop")
 OPERATIONS = ("create", "get", "any")
+FAULT_ERRORS: dict[str, tuple[str, str]] = {
+    "429": ("RATE_LIMITED", "rate limit exceeded (forced)"),
+    "500": ("INTERNAL_ERROR", "internal server error (forced)"),
+    "502": ("BAD_GATEWAY", "bad gateway (forced)"),
+    "503": ("SERVICE_UNAVAILABLE", "service unavailable (forced)"),
+}
+"""Fault kind -> (error id, message) of the answer it forces (`drop` and `delay` answer none)."""
 FAIL_AT = ("now", "queue", "processing")
 DEFAULT_FAIL_REASON = "generation failed"
 # A delay holds a worker thread: bounded so that a careless test cannot park the whole server.

@@ -12,9 +12,11 @@ import logging
 import os
 import threading
 import time
+from typing import Any
 
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry
+from mockserver.state.ledger import LedgerBatch
 from mockserver.state.store import Store
 
 FLUSH_SECONDS = 0.02
@@ -34,6 +36,7 @@ class JournalWriter:
         self._max_bytes = max_bytes
         self.batched = store.kind != "memory"
         self._pending: list[tuple[Entry, int]] = []
+        self._ledger = LedgerBatch()  # the coverage ledger's changes, written with the next batch
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._wake = threading.Event()
@@ -59,7 +62,14 @@ class JournalWriter:
         with self._flushing:
             with self._lock:
                 batch, self._pending = self._pending, []
-            if batch:
+                ledger, self._ledger = self._ledger, LedgerBatch()
+            if ledger:
+                # The ledger rides in the journal's write: still one round trip per batch.
+                try:
+                    self._store.journal_append_ledger(batch, self._max_entries, self._max_bytes, ledger)
+                except StoreError as exc:
+                    log.warning("%d journal entries and a ledger batch lost: %s", len(batch), exc)
+            elif batch:
                 try:
                     self._store.journal_append(batch, self._max_entries, self._max_bytes)
                 except StoreError as exc:
@@ -75,6 +85,42 @@ class JournalWriter:
         """Forget queued entries (a reset or a journal clear happened after them)."""
         with self._lock:
             self._pending = []
+
+    # -- the coverage ledger (state/ledger.py) rides along ------------------------------------------
+    def add_with_ledger(self, entry: Entry | None, size: int, items: tuple[str, ...], token: str,
+                        event: list[Any] | None) -> None:
+        """Record a journal entry (None: none) and the ledger items and conduct event of one request,
+        written together: at once (memory store) or in the next batch (shared stores)."""
+        if not self.batched:
+            note = getattr(self._store, "ledger_note", None)  # the memory store's path: one lock, no batch
+            if note is not None:
+                note(items, token, event, None if entry is None else (entry, size, self._max_entries,
+                                                                       self._max_bytes))
+            else:
+                if entry is not None:
+                    self._store.journal_append([(entry, size)], self._max_entries, self._max_bytes)
+                single = LedgerBatch()
+                single.add(items, token, event)
+                self._store.ledger_add(single)
+            return
+        with self._lock:
+            if entry is not None:
+                self._pending.append((entry, size))
+                if len(self._pending) > MAX_PENDING:
+                    del self._pending[: len(self._pending) - MAX_PENDING]
+            ledger = self._ledger
+            ledger.add(items, token, event)
+            if len(ledger.events) > MAX_PENDING:
+                del ledger.events[: len(ledger.events) - MAX_PENDING]
+            waiting = len(self._pending) + len(ledger.events)
+        self._ensure_thread()
+        if waiting >= BATCH:
+            self._wake.set()
+
+    def drop_ledger(self) -> None:
+        """Forget the queued ledger changes (a reset happened after them)."""
+        with self._lock:
+            self._ledger = LedgerBatch()
 
     def _ensure_thread(self) -> None:
         # Started lazily, and again after a fork: a prefork server's workers each need their own thread.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
-from collections import deque
+from collections import Counter, OrderedDict, deque
 from typing import Any
 
 from mockserver.state.journal_entry import Entry, as_dict
+from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import Task
 
@@ -115,12 +116,15 @@ class MemoryStore:
     # -- journal -----------------------------------------------------------------------------------
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
         with self._lock:
-            for entry, size in entries:
-                self._journal_seq += 1
-                self._journal.append((self._journal_seq, size, entry))
-                self._journal_bytes += size
-            while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
-                self._journal_bytes -= self._journal.popleft()[1]
+            self._journal_append_locked(entries, max_entries, max_bytes)
+
+    def _journal_append_locked(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
+        for entry, size in entries:
+            self._journal_seq += 1
+            self._journal.append((self._journal_seq, size, entry))
+            self._journal_bytes += size
+        while self._journal and (len(self._journal) > max_entries or self._journal_bytes > max_bytes):
+            self._journal_bytes -= self._journal.popleft()[1]
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -178,3 +182,58 @@ class MemoryStore:
                         del self._by_owner[task.owner]
                 dropped += 1
         return dropped
+    # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
+    def _ledger_state(self) -> tuple[Counter[str], OrderedDict[str, deque[list[Any]]]]:
+        found: tuple[Counter[str], OrderedDict[str, deque[list[Any]]]] | None = self.__dict__.get("_ledger")
+        if found is None:
+            found = (Counter(), OrderedDict())
+            self.__dict__["_ledger"] = found
+        return found
+
+    def ledger_add(self, batch: LedgerBatch) -> None:
+        """Add a batch of item counts and events (each token's newest kept, least recent tokens dropped)."""
+        with self._lock:
+            self._ledger_state()[0].update(batch.counts)
+        for token, event in batch.events:
+            self.ledger_note((), token, event)
+
+    def ledger_note(self, items: tuple[str, ...], token: str, event: list[Any] | None,
+                    entry: tuple[Entry, int, int, int] | None = None) -> None:
+        """One request's items and event without building a batch (the memory store's hot path), and its journal
+        entry (entry, size, max entries, max bytes) under the same lock: one lock taken per request, not two
+        (threads queue on a lock whose holder lost the GIL)."""
+        with self._lock:
+            if entry is not None:
+                self._journal_append_locked([entry[:2]], entry[2], entry[3])
+            counts, events = self._ledger_state()
+            for item in items:
+                counts[item] += 1
+            if event is None:
+                return
+            kept = events.get(token)
+            if kept is None:
+                kept = events[token] = deque(maxlen=event_cap(token))
+                while len(events) > max_tokens() + 1:
+                    events.popitem(last=False)
+            elif len(events) > 1:
+                events.move_to_end(token)
+            kept.append(event)
+
+    def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
+                              batch: LedgerBatch) -> None:
+        """`journal_append` and `ledger_add` together."""
+        self.journal_append(entries, max_entries, max_bytes)
+        self.ledger_add(batch)
+
+    def ledger_read(self) -> LedgerSnapshot:
+        """Everything the ledger holds."""
+        with self._lock:
+            counts, events = self._ledger_state()
+            raw = {token: list(kept) for token, kept in events.items()}
+            total = dict(counts)
+        return LedgerSnapshot.from_raw(total, raw)
+
+    def ledger_clear(self) -> None:
+        """Forget the ledger."""
+        with self._lock:
+            self.__dict__["_ledger"] = (Counter(), OrderedDict())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ import redis
 
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry, as_dict
+from mockserver.state.ledger import DOWNLOADS_KEY, LedgerBatch, LedgerSnapshot
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import Task
 
@@ -260,6 +262,91 @@ class RedisStore:
         keys = [self._key("finish"), self._key("created")]
         args: list[str | int] = [repr(now), count, self._key("task", ""), self._key("owner", "")]
         return int(self._call("evict", lambda: script(keys=keys, args=args)))
+
+
+    # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
+    def _ledger_keys(self, batch: LedgerBatch) -> tuple[list[str], str]:
+        tokens = list(dict.fromkeys(token for token, _ in batch.events))
+        keys = [self._key("ledger", "counts"), self._key("ledger", "tokens"),
+                *(self._key("ledger", "ev", token) for token in tokens)]
+        payload = batch.payload()
+        now = time.time()
+        payload["scores"] = [1e15 if t == DOWNLOADS_KEY else now for t in tokens]
+        payload["event_prefix"] = self._key("ledger", "ev", "")
+        return keys, json.dumps(payload, separators=(",", ":"))
+
+    def _ledger_script(self, name: str, text: str) -> Any:
+        scripts: dict[str, Any] = self.__dict__.setdefault("_ledger_scripts", {})
+        if name not in scripts:
+            scripts[name] = self._redis.register_script(text)
+        return scripts[name]
+
+    def ledger_add(self, batch: LedgerBatch) -> None:
+        """Add a batch of item counts and events in one script (each token's newest events kept, the
+        least recently seen tokens dropped)."""
+        keys, payload = self._ledger_keys(batch)
+        script = self._ledger_script("ledger_only", _LEDGER_ONLY)
+        self._call("ledger", lambda: script(keys=keys, args=[payload]))
+
+    def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
+                              batch: LedgerBatch) -> None:
+        """`journal_append` and `ledger_add` in one script: one round trip per batch."""
+        ledger_keys, payload = self._ledger_keys(batch)
+        keys = [self._key("journal"), self._key("doc", "journal-seq"), self._key("journal-bytes"), *ledger_keys]
+        texts = (json.dumps(as_dict(entry), ensure_ascii=False) for entry, _ in entries)
+        args: list[str | int] = [max_entries, max_bytes, payload, *texts]
+        script = self._ledger_script("journal_ledger", _JOURNAL_LEDGER)
+        self._call("journal", lambda: script(keys=keys, args=args))
+
+    def ledger_read(self) -> LedgerSnapshot:
+        """Everything the ledger holds (read with one pipeline)."""
+        def run() -> LedgerSnapshot:
+            counts = self._redis.hgetall(self._key("ledger", "counts"))
+            tokens = [_text(t) for t in self._redis.zrange(self._key("ledger", "tokens"), 0, -1)]
+            pipe = self._redis.pipeline(transaction=False)
+            for token in tokens:
+                pipe.lrange(self._key("ledger", "ev", token), 0, -1)
+            lists = pipe.execute() if tokens else []
+            return LedgerSnapshot.from_raw({_text(k): int(v) for k, v in counts.items()},
+                                           dict(zip(tokens, lists, strict=True)))
+
+        return self._call("read", run)
+
+    def ledger_clear(self) -> None:
+        """Forget the ledger."""
+        def run() -> None:
+            names = list(self._redis.scan_iter(match=self._key("ledger", "*"), count=1000))
+            for start in range(0, len(names), 1000):
+                self._redis.delete(*names[start:start + 1000])
+
+        self._call("reset", run)
+
+
+# The ledger part of a batched write. KEYS (from LEDGER_BASE): counts hash, tokens zset, one event list per
+# token of the batch. ARGV[LEDGER_ARG]: the JSON payload of LedgerBatch.payload() plus scores, event_prefix.
+_LEDGER_PART = """
+local ledger = cjson.decode(ARGV[LEDGER_ARG])
+for item, n in pairs(ledger.counts) do redis.call('HINCRBY', KEYS[LEDGER_BASE], item, n) end
+for _, pair in ipairs(ledger.events) do redis.call('RPUSH', KEYS[LEDGER_BASE + 1 + pair[1]], pair[2]) end
+for i, token in ipairs(ledger.tokens) do
+  redis.call('LTRIM', KEYS[LEDGER_BASE + 1 + i], -token[2], -1)
+  redis.call('ZADD', KEYS[LEDGER_BASE + 1], ledger.scores[i], token[1])
+end
+local n = redis.call('ZCARD', KEYS[LEDGER_BASE + 1])
+if n > ledger.max_tokens then
+  local old = redis.call('ZRANGE', KEYS[LEDGER_BASE + 1], 0, n - ledger.max_tokens - 1)
+  for _, name in ipairs(old) do redis.call('DEL', ledger.event_prefix .. name) end
+  redis.call('ZREMRANGEBYRANK', KEYS[LEDGER_BASE + 1], 0, n - ledger.max_tokens - 1)
+end
+"""
+# The journal script's entries start one ARGV later here (ARGV[3] is the ledger's payload): if _JOURNAL changes,
+# this must change with it, so it fails at import rather than silently.
+assert "for i = 3, #ARGV do" in _JOURNAL, "the journal script changed: update _JOURNAL_LEDGER"
+_LEDGER_ONLY = _LEDGER_PART.replace("LEDGER_BASE", "1").replace("LEDGER_ARG", "1") + "return 1\n"
+_JOURNAL_LEDGER = (
+    _LEDGER_PART.replace("LEDGER_BASE", "4").replace("LEDGER_ARG", "3")
+    + _JOURNAL.replace("for i = 3, #ARGV do", "for i = 4, #ARGV do")
+)
 
 
 # KEYS: finish zset, created zset. ARGV: now, count, task key prefix, owner key prefix.

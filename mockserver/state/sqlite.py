@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry, as_dict
+from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
 from mockserver.state.store import R, Update
 from mockserver.state.tasks import FIELDS, Task
 
@@ -220,3 +221,84 @@ class SqliteStore:
                 (now, count),
             )
         return cursor.rowcount
+    # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
+    def _ledger_tables(self, conn: sqlite3.Connection) -> None:
+        # Created on first use (not in _SCHEMA): an older file gains them without a migration step.
+        if getattr(self._local, "ledger_ready", False):
+            return
+        for statement in _LEDGER_SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)  # inside the caller's transaction when there is one
+        self._local.ledger_ready = True
+
+    def _ledger_write(self, conn: sqlite3.Connection, batch: LedgerBatch) -> None:
+        self._ledger_tables(conn)
+        if batch.counts:
+            conn.executemany("INSERT INTO ledger_counts (item, n) VALUES (?, ?) "
+                             "ON CONFLICT (item) DO UPDATE SET n = n + excluded.n", list(batch.counts.items()))
+        if not batch.events:
+            return
+        conn.executemany("INSERT INTO ledger_events (token, event) VALUES (?, ?)", batch.texts())
+        for token in dict.fromkeys(t for t, _ in batch.events):
+            conn.execute(
+                "DELETE FROM ledger_events WHERE token = ? AND seq < (SELECT MIN(seq) FROM (SELECT seq FROM "
+                "ledger_events WHERE token = ? ORDER BY seq DESC LIMIT ?))", (token, token, event_cap(token)))
+        stale = conn.execute("SELECT token FROM ledger_events GROUP BY token ORDER BY MAX(seq) DESC LIMIT -1 "
+                             "OFFSET ?", (max_tokens() + 1,)).fetchall()
+        conn.executemany("DELETE FROM ledger_events WHERE token = ?", stale)
+
+    def ledger_add(self, batch: LedgerBatch) -> None:
+        """Add a batch of item counts and events (each token's newest kept, least recent tokens dropped)."""
+        self._atomic("ledger", lambda conn: self._ledger_write(conn, batch))
+
+    def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
+                              batch: LedgerBatch) -> None:
+        """`journal_append` and `ledger_add` in one transaction."""
+        rows = [(size, json.dumps(as_dict(entry), ensure_ascii=False)) for entry, size in entries]
+
+        def run(conn: sqlite3.Connection) -> None:
+            if rows:
+                _journal_rows(conn, rows, max_entries, max_bytes)
+            self._ledger_write(conn, batch)
+
+        self._atomic("journal", run)
+
+    def ledger_read(self) -> LedgerSnapshot:
+        """Everything the ledger holds."""
+        self._ledger_tables(self._conn())
+        counts = self._query("read", "SELECT item, n FROM ledger_counts")
+        events: dict[str, list[str]] = {}
+        for token, event in self._query("read", "SELECT token, event FROM ledger_events ORDER BY seq"):
+            events.setdefault(token, []).append(event)
+        return LedgerSnapshot.from_raw(dict(counts), events)
+
+    def ledger_clear(self) -> None:
+        """Forget the ledger."""
+        def run(conn: sqlite3.Connection) -> None:
+            self._ledger_tables(conn)
+            conn.execute("DELETE FROM ledger_counts")
+            conn.execute("DELETE FROM ledger_events")
+
+        self._atomic("reset", run)
+
+
+_LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger_counts (item TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, token TEXT NOT NULL,
+    event TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_events_token ON ledger_events (token, seq);
+"""
+
+
+def _journal_rows(conn: sqlite3.Connection, rows: list[tuple[int, str]], max_entries: int, max_bytes: int) -> None:
+    """The journal part of `journal_append`, inside a transaction already open (the ledger's batched write)."""
+    conn.executemany("INSERT INTO journal (size, entry) VALUES (?, ?)", rows)
+    last = int(conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0] or 0)
+    conn.execute("DELETE FROM journal WHERE seq <= ?", (last - max_entries,))
+    total = conn.execute("SELECT SUM(size) FROM journal").fetchone()[0] or 0
+    if total > max_bytes:
+        conn.execute(
+            "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, SUM(size) OVER "
+            "(ORDER BY seq DESC) AS running FROM journal) WHERE running > ?)",
+            (max_bytes,),
+        )

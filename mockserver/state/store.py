@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from mockserver.state.journal_entry import Entry
+from mockserver.state.ledger import LedgerBatch, LedgerSnapshot
 from mockserver.state.tasks import Task
 
 R = TypeVar("R")
@@ -82,3 +83,18 @@ class Store(Protocol):
     # -- the bound on stored tasks -------------------------------------------------------------------
     def evict_oldest_finished(self, now: float, count: int) -> int:
         """Drop up to `count` tasks finished at `now`, the earliest finished first; return how many."""
+
+    # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
+    def ledger_add(self, batch: LedgerBatch) -> None:
+        """Add item counts and (token, event) pairs; keep each token's newest events and the most recently
+        seen tokens (`ledger.EVENTS_PER_TOKEN`, `ledger.MAX_TOKENS`)."""
+
+    def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
+                              batch: LedgerBatch) -> None:
+        """`journal_append` and `ledger_add` in one atomic write (one round trip on a shared store)."""
+
+    def ledger_read(self) -> LedgerSnapshot:
+        """Everything the ledger holds."""
+
+    def ledger_clear(self) -> None:
+        """Forget the ledger."""

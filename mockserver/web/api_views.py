@@ -10,8 +10,9 @@ from flask import Blueprint, Response, g, request
 from mockserver.media.urls import result_url
 from mockserver.spec.validation import rule_ids
 from mockserver.state.errors import ApiError
-from mockserver.state.forcing import DirectiveError, Directives, parse_directives, prompt_directives
+from mockserver.state.forcing import FAULT_ERRORS, DirectiveError, Directives, parse_directives, prompt_directives
 from mockserver.state.tasks import Task
+from mockserver.web.ledger_hooks import note_fault, note_task
 from mockserver.web.shared import DROP_HEADER, MockState, authenticate, host_url, ok, read_json_body, state
 
 api = Blueprint("api", __name__)
@@ -19,12 +20,7 @@ api = Blueprint("api", __name__)
 CREATE_PATH = "/api/open-api/v1/seedance/videos"
 GET_PATH = "/api/open-api/v1/videos/<path:task_id>"
 DIRECTIVE_HEADER = "X-Seedance-Mock"
-_FAULT_ERRORS = {
-    "429": ("RATE_LIMITED", "rate limit exceeded (forced)"),
-    "500": ("INTERNAL_ERROR", "internal server error (forced)"),
-    "502": ("BAD_GATEWAY", "bad gateway (forced)"),
-    "503": ("SERVICE_UNAVAILABLE", "service unavailable (forced)"),
-}
+_FAULT_ERRORS = FAULT_ERRORS
 
 
 def header_directives(environ: dict[str, Any]) -> Directives:
@@ -40,6 +36,7 @@ def header_directives(environ: dict[str, Any]) -> Directives:
 
 def apply_fault(kind: str | None, retry_after: int = 1, delay: float = 0.0) -> Response | None:
     """Sleep for a delay, raise the forced error, or mark the connection to be dropped."""
+    note_fault(kind, delay)
     if delay > 0:
         with state().delays.hold(str(g.get("token", "")), delay):
             time.sleep(delay)
@@ -141,4 +138,6 @@ def get_video(task_id: str) -> Response:
     if directives.complete or directives.fail:
         apply_outcome(st, task.task_id, directives)
         task = st.backend.get(owner, task_id)
-    return ok(task_answer(st, task))
+    data = task_answer(st, task)
+    note_task(task, data["status"])
+    return ok(data)

@@ -20,6 +20,7 @@ from mockserver.state.timings import documented_sizes
 from mockserver.web.api_views import api
 from mockserver.web.control_views import control
 from mockserver.web.cors import cors
+from mockserver.web.coverage_views import coverage
 from mockserver.web.dashboard import dashboard, root
 from mockserver.web.dashboard.rules import rule_quotes
 from mockserver.web.delays import DelaySlots
@@ -59,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TASKS": DEFAULT_MAX_TASKS,
     "DELAYS_PER_TOKEN": 4,
     "DELAYS_TOTAL": 6,
+    "LEDGER": True,
+    "POLL_THRESHOLD": 1.0,
 }
 
 
@@ -101,6 +104,8 @@ _ENV_PARSERS: dict[str, Callable[[str], Any]] = {
     "MAX_TASKS": int,
     "DELAYS_PER_TOKEN": int,
     "DELAYS_TOTAL": int,
+    "LEDGER": _to_bool,
+    "POLL_THRESHOLD": float,
 }
 
 
@@ -176,6 +181,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(cors)  # two hooks on every request: only when asked for
     app.register_blueprint(api)
     app.register_blueprint(control)
+    app.register_blueprint(coverage)
     app.register_blueprint(dashboard)
     app.register_blueprint(root)
     app.register_blueprint(files)

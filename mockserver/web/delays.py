@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from mockserver.state.errors import ApiError
 
 
-
 class DelaySlots:
     """How many requests of each token are sleeping for a forced delay in this process."""
 

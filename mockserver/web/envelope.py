@@ -55,6 +55,8 @@ def error_response(error: ApiError) -> Response:
     body = envelope(error.status, error.error_id, error.msg, error.violations, error.retry_after)
     if has_request_context():
         g.error_id = error.error_id  # the journal and the console line name it without parsing the body
+        if error.detail:
+            g.error_detail = error.detail  # the coverage ledger (lifecycle:expired)
     response = Response(json.dumps(body), status=error.status, mimetype="application/json")
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(int(error.retry_after))

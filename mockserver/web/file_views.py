@@ -9,10 +9,18 @@ from flask import Blueprint, Response, request
 from mockserver.media.urls import ascii_int, signature_matches
 from mockserver.state.errors import ApiError
 from mockserver.state.timings import MAX_RESULT_SECONDS
+from mockserver.web.ledger_hooks import record_download
 from mockserver.web.shared import state
 
 files = Blueprint("files", __name__, url_prefix="/_mock/files")
 _NAME = re.compile(r"(vid_[A-Za-z0-9_\-]{1,96})\.mp4")
+
+
+@files.after_request
+def ledger(response: Response) -> Response:
+    """Count a download or an expired result in the coverage ledger."""
+    match = _NAME.fullmatch(str((request.view_args or {}).get("name", "")))
+    return record_download(response, match.group(1)) if match else response
 
 
 @files.route("/<name>", methods=["GET", "HEAD"], provide_automatic_options=False)

@@ -18,6 +18,7 @@ from mockserver.state.backend import cap
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import LazyEntry
 from mockserver.state.tasks import fingerprint
+from mockserver.web.ledger_hooks import record_api_request
 from mockserver.web.shared import DROP_HEADER, state
 
 request_log = Blueprint("request_log", __name__)
@@ -145,7 +146,7 @@ def finish(response: Response) -> Response:
     if not path.startswith("/_mock/") and path != "/_mock":
         entry = PendingEntry(response, path, millis)
         try:
-            state().backend.record(entry, entry.size())
+            record_api_request(entry, entry.size(), response, path)
         except StoreError as exc:  # the answer is already decided: a journal write must not turn it into a 500
             log.warning("journal entry lost: %s", exc)
         if log.isEnabledFor(logging.INFO):

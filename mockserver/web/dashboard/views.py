@@ -34,7 +34,8 @@ dashboard = Blueprint(
 )
 root = Blueprint("root", __name__)
 """`GET /`: the URL the emulator prints leads somewhere (the dashboard), not to a 404."""
-PAGES = ("dashboard.tasks_page", "dashboard.task_page", "dashboard.journal_page", "dashboard.controls_page")
+PAGES = ("dashboard.tasks_page", "dashboard.task_page", "dashboard.journal_page", "dashboard.controls_page",
+         "dashboard.coverage_page")
 STATUSES = ("queued", "processing", "completed", "failed")
 TASKS_SHOWN = 100
 JOURNAL_SHOWN = 200
