@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Response, current_app, g, request
 
@@ -19,9 +19,6 @@ from mockserver.state.errors import StoreError
 from mockserver.state.ledger import DOWNLOADS_KEY, make_event
 from mockserver.state.tasks import Task
 from mockserver.web.shared import MockState, read_raw_body, state
-
-if TYPE_CHECKING:
-    from mockserver.web.request_log import PendingEntry
 
 CREATE_PATH = "/api/open-api/v1/seedance/videos"
 TASK_PREFIX = "/api/open-api/v1/videos/"
@@ -104,19 +101,6 @@ def api_event(method: str, path: str, status: int, error: str, task_id: str, bod
     retry = response.headers.get("Retry-After") if status in (429, 503) else None
     return make_event(time.time(), op, task_id, status, error, int(retry) if retry and retry.isdigit() else None,
                       body_hash, notes.status if notes is not None else "", snippet)
-
-
-def record_api_request(entry: PendingEntry, size: int, response: Response, path: str) -> None:
-    """Journal an API request and, when the ledger is on, what it met: one write."""
-    st = state()
-    if not ledger_on(st):
-        st.backend.record(entry, size)
-        return
-    notes: Notes | None = g.get("ledger_notes")
-    items = api_items(entry.status, entry.error, entry.rules, notes)
-    event = api_event(entry.method, path, entry.status, entry.error, entry.task_id, entry.body, response,
-                      notes) if entry.token else None
-    st.backend.record_with_ledger(entry, size, items, entry.token, event)
 
 
 def record_download(response: Response, task_id: str) -> Response:

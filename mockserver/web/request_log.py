@@ -18,7 +18,7 @@ from mockserver.state.backend import cap
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import LazyEntry
 from mockserver.state.tasks import fingerprint
-from mockserver.web.ledger_hooks import record_api_request
+from mockserver.web.ledger_hooks import Notes, api_event, api_items, ledger_on
 from mockserver.web.shared import DROP_HEADER, state
 
 request_log = Blueprint("request_log", __name__)
@@ -154,3 +154,16 @@ def finish(response: Response) -> Response:
     elif log.isEnabledFor(logging.INFO):
         log.info("%s %s %d %.1fms", request.method, cap(path, PATH_CAP), response.status_code, millis)
     return response
+
+
+def record_api_request(entry: PendingEntry, size: int, response: Response, path: str) -> None:
+    """Journal an API request and, when the ledger is on, what it met: one write."""
+    st = state()
+    if not ledger_on(st):
+        st.backend.record(entry, size)
+        return
+    notes: Notes | None = g.get("ledger_notes")
+    items = api_items(entry.status, entry.error, entry.rules, notes)
+    event = api_event(entry.method, path, entry.status, entry.error, entry.task_id, entry.body, response,
+                      notes) if entry.token else None
+    st.backend.record_with_ledger(entry, size, items, entry.token, event)

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from client import RateLimitError, ResultExpiredError, SeedanceClient, ServerError
-from client.transport import RetryPolicy
+from client import RateLimitError, ResultExpiredError, RetryPolicy, SeedanceClient, ServerError
 
 COMPLETE = {"X-Seedance-Mock": "complete"}
 FIELDS = {"model": "seedance2.0-std", "prompt": "A heron takes off over a misty lake", "duration": 5}

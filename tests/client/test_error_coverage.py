@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from client import APIConnectionError, NotFoundError, SeedanceClient, ValidationError
-from client.transport import RetryPolicy
+from client import APIConnectionError, NotFoundError, RetryPolicy, SeedanceClient, ValidationError
 from mockserver.spec.catalogue import catalogue
 from mockserver.spec.loader import spec_path
 

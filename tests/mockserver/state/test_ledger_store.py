@@ -9,7 +9,8 @@ import pytest
 
 from mockserver.state import ledger
 from mockserver.state.ledger import DOWNLOADS_KEY, LedgerBatch, make_event
-from mockserver.state.store import Store, open_store
+from mockserver.state.store import Store
+from mockserver.state.stores import open_store
 
 
 @pytest.fixture
