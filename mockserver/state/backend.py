@@ -29,7 +29,7 @@ from mockserver.state.forcing import (
 )
 from mockserver.state.journal_entry import Entry, LazyEntry
 from mockserver.state.journal_writer import JournalWriter
-from mockserver.state.store import Store
+from mockserver.state.store import VERSION_KEY, Store
 from mockserver.state.tasks import Task
 from mockserver.state.timings import applied_ratio, output_size, plan_timings, resolution_label
 
@@ -297,8 +297,8 @@ class Backend(SharedControl):
         self._journal.drop_pending()
         if self._journal.batched:
             self._journal.settle()  # entries other instances queued before the reset land before it
-        self.store.clear(keep=("version", "secret"))
-        self.store.incr("version")
+        self.store.clear(keep=(VERSION_KEY, "secret"))
+        self.store.incr(VERSION_KEY)
         self.sync()
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from mockserver.state.errors import ApiError
 from mockserver.state.facts import AUDIT_STATES, MediaFacts, asset_id
 from mockserver.state.forcing import MAX_FAULTS_QUEUED, Fault, admit_in_window
-from mockserver.state.store import Store
+from mockserver.state.store import VERSION_KEY, Store
 
 MAX_ADVANCE = 100 * 365 * 86_400.0  # one move of the clock: a century is plenty, Infinity is not
 MAX_OFFSET = 1000 * 365 * 86_400.0
@@ -63,8 +63,9 @@ class SharedControl:
 
     # -- shared control state ----------------------------------------------------------------------
     def sync(self) -> None:
-        """Refresh the cached control state if any instance changed it (one store read when it did not)."""
-        version = self.store.read("version")
+        """Refresh the cached control state if any instance changed it (the store's cheapest read when it
+        did not: no round trip on Redis or SQLite)."""
+        version = self.store.control_version()
         if version != self._version:
             self.control = ControlState.from_doc(self.store.read("control"))
             self._version = version
@@ -78,7 +79,7 @@ class SharedControl:
             return current, result
 
         result = self.store.update("control", apply)
-        self.store.incr("version")
+        self.store.incr(VERSION_KEY)
         self.sync()
         return result
 

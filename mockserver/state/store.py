@@ -18,7 +18,10 @@ R = TypeVar("R")
 Update = Callable[[Any], tuple[Any, R]]
 """A pure function: current JSON value (None when absent) -> (new value or None to delete, result)."""
 
-STORE_KINDS = "'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB[?prefix=NAME]'"
+STORE_KINDS = ("'memory', 'sqlite:PATH', 'redis://HOST:PORT/DB[?prefix=NAME]' or "
+               "'redis-cluster://HOST:PORT[,HOST:PORT...][?prefix=NAME]'")
+VERSION_KEY = "version"
+"""The counter document every change of the control document moves (`control_version` reads it cheaply)."""
 
 
 class Store(Protocol):
@@ -35,6 +38,11 @@ class Store(Protocol):
 
     def incr(self, key: str) -> int:
         """Add one to the counter under `key` and return the new value."""
+
+    def control_version(self) -> Any:
+        """The counter under VERSION_KEY, read the cheapest way the store has (every request asks): a
+        dict read (memory), a shared memory map (SQLite), a client-side cache kept by invalidations (Redis).
+        A change made through any instance is seen by the next call that starts after it."""
 
     # -- tasks -------------------------------------------------------------------------------------
     def add_task(self, task: Task, max_in_flight: int | None, now: float) -> list[float] | None:
@@ -79,7 +87,8 @@ class Store(Protocol):
 
 
 def open_store(spec: str) -> Store:
-    """`memory`, `sqlite:PATH` or `redis://HOST:PORT/DB?prefix=NAME` -> a store (ValueError when unknown)."""
+    """`memory`, `sqlite:PATH`, `redis://HOST:PORT/DB?prefix=NAME` or `redis-cluster://HOST:PORT,...?prefix=NAME`
+    -> a store (ValueError when unknown or when the prefix is not allowed)."""
     if spec in ("", "memory"):
         from mockserver.state.memory import MemoryStore
 
@@ -88,11 +97,15 @@ def open_store(spec: str) -> Store:
         from mockserver.state.sqlite import SqliteStore
 
         return SqliteStore(spec[len("sqlite:") :])
-    if spec.startswith(("redis://", "rediss://", "unix://")):
+    if spec.startswith(("redis://", "rediss://", "unix://", "redis-cluster://")):
+        query = parse_qs(urlsplit(spec).query, keep_blank_values=True)
+        prefix = query.get("prefix", ["seedance-mock"])[0]
+        if spec.startswith("redis-cluster://"):
+            from mockserver.state.redis_cluster import RedisClusterStore
+
+            return RedisClusterStore(spec, prefix)
         from mockserver.state.redis_store import RedisStore
 
-        query = parse_qs(urlsplit(spec).query)
-        prefix = query.get("prefix", ["seedance-mock"])[0]
         return RedisStore(spec, prefix)
     raise ValueError(f"unknown store {spec!r}: use {STORE_KINDS}")
 
