@@ -119,6 +119,8 @@ class RedisClusterStore(RedisStore):
         name = self._doc_key(key)
         value = int(self._call("count", lambda: self._redis.incr(name)))
         if key == VERSION_KEY:
+            # The fence (redis_wire): one more command to the same master, answered in a later pass.
+            self._call("count", lambda: self._redis.exists(name))
             self._cache.forget(name)
         return value
 
@@ -188,6 +190,9 @@ class RedisClusterStore(RedisStore):
     # -- lifecycle ---------------------------------------------------------------------------------
     def _own_keys(self) -> Iterator[bytes]:
         yield from self._redis.scan_iter(match=self.namespace + "*", count=1000)
+
+    def _fence(self) -> None:
+        self._call("reset", lambda: self._redis.exists(self._doc_key(VERSION_KEY)))
 
     def _delete(self, names: list[bytes]) -> None:
         pipe = self._redis.pipeline(transaction=False)

@@ -146,7 +146,8 @@ class RedisStore:
         name = self._doc_key(key)
         value = int(self._call("count", lambda: self._wire.call("INCR", name)))
         if key == VERSION_KEY:
-            self._cache.forget(name)  # our own change: seen here at once, not when the invalidation lands
+            self._call("count", self._wire.fence)  # every instance's invalidation is on its way
+            self._cache.forget(name)  # and ours is applied now
         return value
 
     # -- tasks -------------------------------------------------------------------------------------
@@ -163,13 +164,15 @@ class RedisStore:
         return None if int(answer[0]) == 0 else [float(f) for f in answer[1:]]
 
     def get_task(self, task_id: str) -> Task | None:
-        return self._call("read", lambda: self._cache.get(self._task_key(task_id), _task))
+        return self._call("read", lambda: self._cache.get(self._task_key(task_id), _task, keep_missing=False))
 
     def swap_task(self, old: Task, new: Task) -> bool:
         keys = [self._task_key(old.task_id), self._owner_key(old.owner), self._key("finish")]
         args: list[bytes | str | int | float] = [old.task_id, old.version, new.to_json(), repr(new.finished_at)]
         sha = self._scripts["swap"].sha
         done = bool(self._call("update", lambda: self._wire.evalsha(sha, keys, args, retry=False)))
+        if done:
+            self._call("update", self._wire.fence)
         self._cache.forget(keys[0])
         return done
 
@@ -239,7 +242,11 @@ class RedisStore:
                 self._delete(batch)
 
         self._call("reset", run)
+        self._fence()
         self._cache.close()
+
+    def _fence(self) -> None:
+        self._call("reset", self._wire.fence)
 
     def close(self) -> None:
         self._cache.close()

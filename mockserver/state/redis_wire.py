@@ -8,9 +8,11 @@ client-side cache needs Redis 7.4, Debian ships 7.0; `CLIENT TRACKING ... REDIRE
 
 How the cache stays true: every cached key is read on one tracking connection whose invalidation messages
 Redis redirects to a subscriber connection of ours. Before any cached value is used, the subscriber's socket
-is drained without blocking, under the same lock as the reads. Redis queues the invalidation while it runs
-the write, before the writer sees its answer, so a request that starts after a change was acknowledged
-finds the message already waiting. A lost subscriber (or server) empties the cache and starts over.
+is drained without blocking, under the same lock as the reads. Redis writes the invalidations of a command
+to the subscribers' sockets in the same pass of its event loop as the command's answer (just after it), so a
+writer that changes a cached key sends one more command (`fence`) and waits for its answer: by then every
+subscriber's message has left Redis, and a request that starts after the change was acknowledged finds it
+waiting. A lost subscriber (or server) empties the cache and starts over. Absent tasks are not cached.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ class Wire:
                 raise
         conn.send_packed_command([packed], check_health=False)
         return conn.read_response()
+
+    def fence(self) -> None:
+        """Return once Redis has sent the invalidations of this thread's previous commands (see the module
+        docstring): a PING is answered in a later pass of Redis' event loop than the command before it."""
+        self.call("PING")
 
     def script(self, sha: str, source: str) -> None:
         """Remember a script's source so that `evalsha` can load it when the server does not know it."""
@@ -152,7 +159,6 @@ class TrackedCache:
     def _open(self) -> None:
         # The subscriber first: the reader redirects its invalidations to the subscriber's client id.
         self._close_connections()
-        self._values.clear()
         listener = Listener(self._make)
         reader = self._make()
         reader.send_packed_command([pack("CLIENT", "TRACKING", "ON", "REDIRECT", listener.client_id)])
@@ -160,6 +166,7 @@ class TrackedCache:
         self._listener, self._reader, self._pid = listener, reader, os.getpid()
 
     def _close_connections(self) -> None:
+        self._values.clear()
         if self._listener is not None:
             self._listener.close()
         if self._reader is not None:
@@ -179,31 +186,41 @@ class TrackedCache:
             for key in keys:
                 self._values.pop(key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key, None)
 
-    def get(self, key: str, decode: Callable[[bytes | None], T]) -> T:
-        """`decode(value)` of `key` (None when absent), from the cache or one tracked GET."""
+    def get(self, key: str, decode: Callable[[bytes | None], T], keep_missing: bool = True) -> T:
+        """`decode(value)` of `key` (value None when absent), from the cache or one tracked GET; an absent
+        key is cached only with `keep_missing`. A lost connection empties the cache (invalidations may have
+        been lost with it) and the read starts over once."""
         with self._lock:
             try:
-                if self._listener is None or self._pid != os.getpid():
-                    self._open()
-                self._drain()
-                found = self._values.get(key, _MISSING)
-                if found is not _MISSING:
-                    self._values.move_to_end(key)
-                    self.hits += 1
-                    return found  # type: ignore[no-any-return]
-                assert self._reader is not None
-                self._reader.send_packed_command([pack("GET", key)], check_health=False)
-                value = decode(self._reader.read_response())
+                return self._get(key, decode, keep_missing)
             except (redis.ConnectionError, redis.TimeoutError, OSError):
-                # Invalidations may have been lost with the connection: forget everything, start over.
                 self._close_connections()
-                self._values.clear()
+            try:
+                return self._get(key, decode, keep_missing)
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                self._close_connections()
                 raise
-            self.misses += 1
-            self._values[key] = value
-            if len(self._values) > self._max:
-                self._values.popitem(last=False)
+
+    def _get(self, key: str, decode: Callable[[bytes | None], T], keep_missing: bool) -> T:
+        if self._listener is None or self._pid != os.getpid():
+            self._open()
+        self._drain()
+        found = self._values.get(key, _MISSING)
+        if found is not _MISSING:
+            self._values.move_to_end(key)
+            self.hits += 1
+            return found  # type: ignore[no-any-return]
+        assert self._reader is not None
+        self._reader.send_packed_command([pack("GET", key)], check_health=False)
+        raw = self._reader.read_response()
+        value = decode(raw)
+        self.misses += 1
+        if raw is None and not keep_missing:
             return value
+        self._values[key] = value
+        if len(self._values) > self._max:
+            self._values.popitem(last=False)
+        return value
 
     def forget(self, key: str) -> None:
         """Drop a key we changed ourselves (its invalidation will follow; this makes it immediate here)."""
