@@ -18,6 +18,7 @@ MAX_ADVANCE = 100 * 365 * 86_400.0  # one move of the clock: a century is plenty
 MAX_OFFSET = 1000 * 365 * 86_400.0
 MAX_DECLARED = 10_000  # media facts and asset audits each
 MAX_KEY = 2048
+MAX_LIMITS = 1000  # per-token limits (each new token's entry makes the shared document bigger for every read)
 
 
 @dataclass
@@ -176,6 +177,9 @@ class SharedControl:
             key = owner or "*"
             if rate_per_minute is None and max_in_flight is None:
                 limits.pop(key, None)
+            elif key not in limits and len(limits) >= MAX_LIMITS:
+                raise ApiError("VALIDATION_FAILED", f"at most {MAX_LIMITS} per-token limits may be set; remove one "
+                               "(both values null) or reset first")
             else:
                 limits[key] = {"rate_per_minute": rate_per_minute, "max_in_flight": max_in_flight}
             doc["limits"] = limits
