@@ -46,6 +46,12 @@ class SeedanceMock:
         state.reset()
 
 
+def close_app(app: Flask) -> None:
+    """Write the app's queued journal entries and release its store (end of a test session)."""
+    state: MockState = app.extensions[EXTENSION]
+    state.backend.close()
+
+
 def control_token(app: Flask) -> str | None:
     """The control token the emulator was started with (SEEDANCE_MOCK_CONTROL_TOKEN), if any."""
     state: MockState = app.extensions[EXTENSION]
