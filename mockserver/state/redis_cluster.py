@@ -33,6 +33,8 @@ from mockserver.state.store import VERSION_KEY
 from mockserver.state.tasks import Task
 
 SCHEME = "redis-cluster://"
+_Node: Any = ClusterNode  # redis-py's cluster helpers are untyped
+_Connection: Any = redis.Connection
 
 
 def seed_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
@@ -72,18 +74,18 @@ class RedisClusterStore(RedisStore):
         super().__init__(url, prefix)
 
     def _client(self) -> Any:
-        startup = [ClusterNode(host, port) for host, port in self._nodes]
+        startup = [_Node(host, port) for host, port in self._nodes]
         client = RedisCluster(startup_nodes=startup, protocol=2, socket_timeout=10, socket_connect_timeout=5,
                               **self._credentials)  # type: ignore[arg-type]
         self._cache = self._tracker(client)
         return client
 
-    def _tracker(self, client: RedisCluster) -> TrackedCache:
+    def _tracker(self, client: Any) -> TrackedCache:
         """A client-side cache on the master that holds the index slot (the control version lives there)."""
         node = client.get_node_from_key(self._doc_key(VERSION_KEY))
         options = dict(host=node.host, port=node.port, protocol=2, socket_timeout=10, socket_connect_timeout=5,
                        **self._credentials)
-        return TrackedCache(lambda: redis.Connection(**options), max_entries=16)  # type: ignore[arg-type]
+        return TrackedCache(lambda: _Connection(**options), max_entries=16)
 
     def _register(self) -> None:
         self._scripts = {name: self._redis.register_script(getattr(SCRIPTS, name))

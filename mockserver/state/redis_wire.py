@@ -27,11 +27,11 @@ from typing import Any, TypeVar
 
 import hiredis
 import redis
-from redis.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
 T = TypeVar("T")
-MakeConnection = Callable[[], AbstractConnection]
+Connection = Any  # a redis-py connection (its methods are untyped)
+MakeConnection = Callable[[], Connection]
 _INVALIDATE = b"__redis__:invalidate"
 _MISSING = object()
 
@@ -39,9 +39,19 @@ _MISSING = object()
 def pack(*args: bytes | str | int | float) -> bytes:
     """One RESP command (what redis-py's `pack_command` makes, without its encoder layers)."""
     out = [b"*%d\r\n" % len(args)]
+    append = out.append
     for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode("utf-8", "surrogatepass")
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        if isinstance(arg, bytes):
+            data = arg
+        else:
+            text = arg if isinstance(arg, str) else str(arg)
+            try:
+                data = text.encode()
+            except UnicodeEncodeError:  # a lone surrogate from a caller's id: kept, as redis-py would
+                data = text.encode("utf-8", "surrogatepass")
+        append(b"$%d\r\n" % len(data))
+        append(data)
+        append(b"\r\n")
     return b"".join(out)
 
 
@@ -53,8 +63,8 @@ class Wire:
         self._local = threading.local()
         self._scripts: dict[str, str] = {}  # sha -> source, to load it after NOSCRIPT
 
-    def _connection(self) -> AbstractConnection:
-        conn: AbstractConnection | None = getattr(self._local, "conn", None)
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             conn = self._make()
             self._local.conn, self._local.pid = conn, os.getpid()
@@ -111,7 +121,7 @@ class Listener:
         conn = make_connection()
         conn.send_packed_command([pack("CLIENT", "ID")])
         self.client_id = int(conn.read_response())
-        sock: socket.socket = conn._sock  # type: ignore[attr-defined]  # connected by redis-py
+        sock: socket.socket = conn._sock  # connected by redis-py
         self._conn, self._sock, self._reader = conn, sock, hiredis.Reader()
         sock.sendall(pack("SUBSCRIBE", _INVALIDATE))
         while self._reader.gets() is False:  # the subscription's confirmation, within the socket timeout
@@ -150,7 +160,7 @@ class TrackedCache:
         self._max = max_entries
         self._lock = threading.Lock()
         self._values: OrderedDict[str, Any] = OrderedDict()
-        self._reader: AbstractConnection | None = None
+        self._reader: Connection | None = None
         self._listener: Listener | None = None
         self._pid = 0
         self.hits = 0
