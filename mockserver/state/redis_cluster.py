@@ -89,7 +89,7 @@ class RedisClusterStore(RedisStore):
 
     def _register(self) -> None:
         self._scripts = {name: self._redis.register_script(getattr(SCRIPTS, name))
-                         for name in ("journal", "reserve", "compare_and_set", "index")}
+                         for name in ("journal", "journal_read", "reserve", "compare_and_set", "index")}
 
     def _global(self, name: str) -> str:
         return f"{self.namespace}{{{self.prefix}}}:{name}"

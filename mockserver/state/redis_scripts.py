@@ -17,6 +17,7 @@ class Scripts:
     swap: str
     evict: str
     journal: str
+    journal_read: str
     reserve: str
     compare_and_set: str
     index: str
@@ -73,23 +74,49 @@ for _, id in ipairs(ids) do
 end
 return #ids
 """
-    # KEYS: journal zset, sequence counter, byte counter. ARGV: max entries, max bytes, entry JSON...
+    # KEYS: journal list, sequence counter, byte counter. ARGV: max entries, max bytes, entry JSON...
+    # A list of "seq|json" members: sequence numbers are consecutive from its head, so a reader finds a
+    # cursor by index; one INCRBY numbers the whole batch, RPUSH appends it, one LTRIM drops the oldest.
     journal = """
-local bytes = 0
-for i = 3, #ARGV do
-  local seq = redis.call('INCR', KEYS[2])
-  local member = seq .. '|' .. ARGV[i]
-  redis.call('ZADD', KEYS[1], seq, member)
-  bytes = redis.call('INCRBY', KEYS[3], string.len(member))
+local n = #ARGV - 2
+if n <= 0 then return redis.call('LLEN', KEYS[1]) end
+local first = redis.call('INCRBY', KEYS[2], n) - n + 1
+local added = 0
+local chunk = {}
+for i = 1, n do
+  local member = (first + i - 1) .. '|' .. ARGV[i + 2]
+  added = added + string.len(member)
+  chunk[#chunk + 1] = member
+  if #chunk == 500 or i == n then
+    redis.call('RPUSH', KEYS[1], unpack(chunk))
+    chunk = {}
+  end
 end
-local count = redis.call('ZCARD', KEYS[1])
-while count > 0 and (count > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2])) do
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  redis.call('ZREM', KEYS[1], oldest)
-  bytes = redis.call('DECRBY', KEYS[3], string.len(oldest))
-  count = count - 1
+local bytes = redis.call('INCRBY', KEYS[3], added)
+local count = redis.call('LLEN', KEYS[1])
+local drop, freed = 0, 0
+if count > tonumber(ARGV[1]) then
+  drop = count - tonumber(ARGV[1])
+  for _, member in ipairs(redis.call('LRANGE', KEYS[1], 0, drop - 1)) do freed = freed + string.len(member) end
 end
-return count
+while drop < count and bytes - freed > tonumber(ARGV[2]) do
+  freed = freed + string.len(redis.call('LINDEX', KEYS[1], drop))
+  drop = drop + 1
+end
+if drop > 0 then
+  redis.call('LTRIM', KEYS[1], drop, -1)
+  redis.call('DECRBY', KEYS[3], freed)
+end
+return count - drop
+"""
+    # KEYS: journal list. ARGV: after (a sequence number), limit. The entries after the cursor, oldest first.
+    journal_read = """
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head then return {} end
+local first = tonumber(string.match(head, '^(%d+)|'))
+local start = tonumber(ARGV[1]) - first + 1
+if start < 0 then start = 0 end
+return redis.call('LRANGE', KEYS[1], start, start + tonumber(ARGV[2]) - 1)
 """
     # Cluster, owner slot. KEYS: owner zset. ARGV: id, finished_at, cap, now. The in-flight check and the
     # reservation of the id in the owner's index are one step, so the cap holds across instances.
@@ -121,7 +148,7 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 """
-    return Scripts(add, swap, evict, journal, reserve, compare_and_set, index)
+    return Scripts(add, swap, evict, journal, journal_read, reserve, compare_and_set, index)
 
 
 SCRIPTS = scripts_for()

@@ -63,7 +63,7 @@ def _task(raw: bytes | None) -> Task | None:
 
 
 class RedisStore:
-    """Tasks as JSON arrays, indexes as sorted sets, the journal as a sorted set scored by sequence."""
+    """Tasks as JSON arrays, indexes as sorted sets, the journal as a list of `seq|entry` strings."""
 
     kind = "redis"
 
@@ -87,7 +87,7 @@ class RedisStore:
 
     def _register(self) -> None:
         self._scripts = {name: self._redis.register_script(getattr(SCRIPTS, name))
-                         for name in ("add", "swap", "evict", "journal")}
+                         for name in ("add", "swap", "evict", "journal", "journal_read")}
         for script in self._scripts.values():
             self._wire.script(script.sha, script.script)
 
@@ -208,7 +208,7 @@ class RedisStore:
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         journal = self._journal_keys()[0]
-        members = self._call("read", lambda: self._redis.zrangebyscore(journal, f"({after}", "+inf", 0, limit))
+        members = self._call("read", lambda: self._scripts["journal_read"](keys=[journal], args=[after, limit]))
         entries = []
         for member in members:
             seq, _, text = _text(member).partition("|")
