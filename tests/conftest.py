@@ -17,6 +17,12 @@ STORE_KINDS = ("memory", "sqlite", "redis", "redis-cluster")
 SHARED_STORE_KINDS = ("sqlite", "redis", "redis-cluster")
 
 
+def kind_params(kinds: tuple[str, ...]) -> list[object]:
+    """The store kinds as fixture params; the cluster's runs are slow (it starts three servers): CI runs them,
+    the quick loop does not."""
+    return [pytest.param(k, marks=pytest.mark.slow) if k == "redis-cluster" else k for k in kinds]
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now (loopback)."""
     with socket.socket() as sock:
@@ -146,13 +152,13 @@ def store_spec_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     return f"{url}?prefix=t{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(params=STORE_KINDS)
+@pytest.fixture(params=kind_params(STORE_KINDS))
 def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each store kind in turn (memory, SQLite file, Redis prefix, Redis Cluster prefix)."""
     return store_spec_for(str(request.param), tmp_path, request)
 
 
-@pytest.fixture(params=SHARED_STORE_KINDS)
+@pytest.fixture(params=kind_params(SHARED_STORE_KINDS))
 def shared_store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each store that several processes can share."""
     return store_spec_for(str(request.param), tmp_path, request)

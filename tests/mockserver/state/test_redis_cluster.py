@@ -1,6 +1,7 @@
 """The Redis Cluster store against real clusters: keys spread over three masters, no script or transaction
 across slots, and a one-node cluster (which rejects cross-slot scripts too) running the emulator end to end.
-The backend behaviour and multi-process tests run on the cluster through the store-kind fixtures."""
+The backend behaviour and multi-process tests run on the cluster through the store-kind fixtures. Every test
+that starts a cluster is marked slow (CI runs them; the quick loop does not)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def test_seed_nodes_are_parsed_and_bad_ones_refused() -> None:
             seed_nodes(bad)
 
 
+@pytest.mark.slow
 def test_keys_of_one_task_owner_and_emulator_hash_to_deliberate_slots(redis_cluster: list[int]) -> None:
     store = RedisClusterStore(cluster_url(redis_cluster, "place"), "place")
     slot = store._redis.keyslot
@@ -108,6 +110,7 @@ def test_the_emulator_on_a_one_node_cluster_never_crosses_slots(redis_single_clu
     assert crossslot_errors([redis_single_cluster]) == 0
 
 
+@pytest.mark.slow
 def test_two_backends_on_the_cluster_see_each_others_control_changes(redis_cluster: list[int]) -> None:
     spec = cluster_url(redis_cluster, f"v{uuid.uuid4().hex[:8]}")
     clock = FakeClock()
