@@ -62,12 +62,16 @@ class Wire:
         self._make = make_connection
         self._local = threading.local()
         self._scripts: dict[str, str] = {}  # sha -> source, to load it after NOSCRIPT
+        self._made: list[Connection] = []  # every thread's, to close them all
+        self._made_lock = threading.Lock()
 
     def _connection(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             conn = self._make()
             self._local.conn, self._local.pid = conn, os.getpid()
+            with self._made_lock:
+                self._made.append(conn)
         return conn
 
     def call(self, *args: bytes | str | int | float, retry: bool = True) -> Any:
@@ -105,11 +109,12 @@ class Wire:
         return self.call("EVALSHA", sha, len(keys), *keys, *args, retry=retry)
 
     def close(self) -> None:
-        """Close this thread's connection (other threads' close when they end)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every thread's connection (a thread that calls again gets a new one)."""
+        with self._made_lock:
+            made, self._made = self._made, []
+        for conn in made:
             conn.disconnect()
-            self._local.conn = None
+        self._local = threading.local()
 
 
 class Listener:
