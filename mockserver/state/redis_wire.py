@@ -168,17 +168,25 @@ class TrackedCache:
         self._reader: Connection | None = None
         self._listener: Listener | None = None
         self._pid = 0
+        self.tracking = True  # False when the server refuses CLIENT TRACKING (Redis < 6, some managed ones)
         self.hits = 0
         self.misses = 0
 
     def _open(self) -> None:
         # The subscriber first: the reader redirects its invalidations to the subscriber's client id.
         self._close_connections()
-        listener = Listener(self._make)
         reader = self._make()
-        reader.send_packed_command([pack("CLIENT", "TRACKING", "ON", "REDIRECT", listener.client_id)])
-        reader.read_response()
-        self._listener, self._reader, self._pid = listener, reader, os.getpid()
+        if self.tracking:
+            listener = Listener(self._make)
+            reader.send_packed_command([pack("CLIENT", "TRACKING", "ON", "REDIRECT", listener.client_id)])
+            try:
+                reader.read_response()
+            except redis.ResponseError:  # no tracking here: every read goes to the server, nothing is cached
+                listener.close()
+                self.tracking = False
+            else:
+                self._listener = listener
+        self._reader, self._pid = reader, os.getpid()
 
     def _close_connections(self) -> None:
         self._values.clear()
@@ -217,8 +225,12 @@ class TrackedCache:
                 raise
 
     def _get(self, key: str, decode: Callable[[bytes | None], T], keep_missing: bool) -> T:
-        if self._listener is None or self._pid != os.getpid():
+        if self._reader is None or self._pid != os.getpid():
             self._open()
+        if self._listener is None:
+            assert self._reader is not None
+            self._reader.send_packed_command([pack("GET", key)], check_health=False)
+            return decode(self._reader.read_response())
         self._drain()
         found = self._values.get(key, _MISSING)
         if found is not _MISSING:

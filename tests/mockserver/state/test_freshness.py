@@ -71,3 +71,20 @@ def test_redis_starts_over_when_the_invalidation_connection_is_lost(redis_server
     assert second.control_version() == moved
     first.close()
     second.close()
+
+
+def test_redis_without_client_tracking_reads_through(redis_server: str) -> None:
+    # Some servers refuse CLIENT TRACKING (older or managed ones): modelled by a user that may not run it.
+    raw = redis.Redis.from_url(redis_server)
+    user = f"notrack{uuid.uuid4().hex[:6]}"
+    raw.acl_setuser(user, enabled=True, nopass=True, keys=["*"], channels=["*"], commands=["+@all", "-client|tracking"])
+    url = redis_server.replace("redis://", f"redis://{user}@")
+    prefix = f"n{uuid.uuid4().hex[:8]}"
+    first, second = RedisStore(url, prefix), RedisStore(url, prefix)
+    for _ in range(3):
+        moved = second.incr(VERSION_KEY)
+        assert first.control_version() == moved
+    assert not first._cache.tracking and first._cache.hits == 0
+    first.close()
+    second.close()
+    raw.acl_deluser(user)
