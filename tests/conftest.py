@@ -98,15 +98,15 @@ def start_cluster(tmp_path_factory: pytest.TempPathFactory, masters: int) -> tup
     """`masters` redis-servers in cluster mode, every slot assigned (`redis-cli --cluster create`, or
     ADDSLOTSRANGE for one node), cluster_state:ok."""
     processes, ports = [], []
-    for i in range(masters):
-        workdir = tmp_path_factory.mktemp(f"cluster{masters}-{i}")
-        # The bus port defaults to port + 10000, past 65535 for a high free port: pick one too.
-        process, port = start_redis(workdir, "--cluster-enabled", "yes", "--cluster-config-file",
-                                    str(workdir / "nodes.conf"), "--cluster-node-timeout", "5000",
-                                    "--cluster-port", str(free_port()))
-        processes.append(process)
-        ports.append(port)
     try:
+        for i in range(masters):
+            workdir = tmp_path_factory.mktemp(f"cluster{masters}-{i}")
+            # The bus port defaults to port + 10000, past 65535 for a high free port: pick one too.
+            process, port = start_redis(workdir, "--cluster-enabled", "yes", "--cluster-config-file",
+                                        str(workdir / "nodes.conf"), "--cluster-node-timeout", "5000",
+                                        "--cluster-port", str(free_port()))
+            processes.append(process)
+            ports.append(port)
         if masters == 1:
             redis_cli("-p", str(ports[0]), "cluster", "addslotsrange", "0", "16383")
         else:
