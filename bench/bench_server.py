@@ -1,4 +1,5 @@
-"""Throughput of the emulator side by side with Prism and bare Flask, in ONE run, with wrk (issue 9 item 5).
+"""Throughput of the emulator side by side with Prism and bare Flask, in ONE run, with wrk (issue 9 item 5),
+and the shared stores against memory with their round trips per request (issue 19).
 
 Run: `python bench/bench_server.py [--seconds 4] [--rounds 3] [--warmup 2] [--big 100000]`. Every server is
 started here on a free loopback port and stopped at the end (also on Ctrl-C or an error):
@@ -9,7 +10,8 @@ Each server and operation gets a warm-up run, then `--rounds` measured `wrk -t2 
 interleaved across servers so that machine noise hits all alike; req/s and latency are medians of the runs.
 Create POSTs the sample body; query cycles through task ids created on the server under test beforehand (a
 404 counts as a failure). Then query with 10 vs 100,000 stored tasks per store, memory per stored task and
-start-up to the first 200. Writes bench/results/server.txt (every run) and bench/results/server.md (the
+start-up to the first 200, and round trips per request per store (round_trips.py: Redis commands counted
+with MONITOR, SQLite statements). Writes bench/results/server.txt (every run) and bench/results/server.md (the
 table the README includes). On 2 shared cores only the ratios of one run mean anything.
 """
 
@@ -31,6 +33,7 @@ from pathlib import Path
 import servers
 from proc_tools import Procs, free_port, tree_rss
 from report import Series, check_table, checks, raw_lines, server_table, size_table
+from round_trips import OPERATIONS, redis_round_trips, round_trip_table, sqlite_round_trips
 from servers import BENCH, Server
 from wrk_runner import BODY, CREATE_PATH, TOKEN, create_script, query_script
 from wrk_runner import run as wrk
@@ -226,9 +229,25 @@ def size_runs(args: argparse.Namespace, procs: Procs, tmp: Path, redis_url: str,
     stop_all(procs, sizes)
 
 
+def count_round_trips(args: argparse.Namespace, plan: dict[str, Server], redis_url: str,
+                      log: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """Round trips per request per store (round_trips.py), after the throughput runs."""
+    found: dict[str, dict[str, float]] = {"memory": dict.fromkeys(OPERATIONS, 0.0)}
+    if not args.skip_store_1p:
+        found["sqlite"] = sqlite_round_trips(args.count)
+    for key, label in (("mock-1p-redis", "redis"), (f"mock-w{args.workers}-redis", f"redis, --workers {args.workers}")):
+        if key in plan:
+            found[label] = redis_round_trips(plan[key].port, redis_url, args.count)
+    for store, values in found.items():
+        log(f"round trips per request, {store}: " + ", ".join(f"{op} {v:.2f}" for op, v in values.items()))
+    return found
+
+
 def main_run(args: argparse.Namespace, procs: Procs, tmp: Path, log: Callable[[str], None]
-             ) -> tuple[dict[tuple[str, str], Series], dict[str, str], dict[str, float], str]:
-    """Every measurement; returns the series, the row labels, single figures and the servers used."""
+             ) -> tuple[dict[tuple[str, str], Series], dict[str, str], dict[str, float], str,
+                        dict[str, dict[str, float]]]:
+    """Every measurement; returns the series, the row labels, single figures, the servers used and the
+    round trips per request."""
     series: dict[tuple[str, str], Series] = {}
     cli = subprocess.run([servers.bin_path("seedance-mock"), "--help"], capture_output=True, text=True,
                          timeout=60, check=False).stdout
@@ -247,11 +266,12 @@ def main_run(args: argparse.Namespace, procs: Procs, tmp: Path, log: Callable[[s
         log(f"{op}: warm-up {args.warmup:g} s, then {args.rounds} x {args.seconds:g} s per server")
         ops = {k: (s, create_lua if op == "create" else scripts[k]) for k, s in plan.items()}
         measure(ops, op, args.seconds, args.warmup, args.rounds, series, log)
+    trips = count_round_trips(args, plan, redis_url, log)
     stop_all(procs, plan)
     log(f"redis-server RSS (not in the rows above): {tree_rss(redis.pid) / 1e6:.0f} MB")
     if not args.skip_sizes:
         size_runs(args, procs, tmp, redis_url, wsgi1, cli, series, log)
-    return series, labels, extra, f"one process: {wsgi1}; --workers {args.workers}: {wsgi_n}"
+    return series, labels, extra, f"one process: {wsgi1}; --workers {args.workers}: {wsgi_n}", trips
 
 
 def startup_lines(extra: dict[str, float]) -> list[str]:
@@ -280,6 +300,7 @@ def main() -> int:
     parser.add_argument("--skip-waitress", action="store_true", help="no `--server waitress` rows")
     parser.add_argument("--skip-sizes", action="store_true", help="no 10 vs 100,000 stored tasks runs")
     parser.add_argument("--skip-store-1p", action="store_true", help="no one-process SQLite and Redis rows")
+    parser.add_argument("--count", type=int, default=300, help="requests per operation counting round trips (300)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory of server.txt and server.md")
     args = parser.parse_args()
 
@@ -291,8 +312,8 @@ def main() -> int:
 
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="seedance-bench-") as name, Procs(Path(name) / "logs") as procs:
-        series, labels, extra, used = main_run(args, procs, Path(name), log)
-    found = checks(series, extra, args.workers)
+        series, labels, extra, used, trips = main_run(args, procs, Path(name), log)
+    found = checks(series, extra, args.workers, trips)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
     tree = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
                           cwd=servers.REPO, check=False).stdout.strip() or "?"
@@ -300,8 +321,8 @@ def main() -> int:
               f"(tree {tree}; Python {platform.python_version()}; wrk -t2 -c32, warm-up {args.warmup:g} s, median of "
               f"{args.rounds} runs of {args.seconds:g} s, interleaved; {used}). "
               "Ratios are medians of same-round pairs; only ratios within one run mean anything.")
-    md = [header, "", *server_table(labels, series), "", *size_table(series, args.small, args.big), "",
-          *check_table(found), "", *startup_lines(extra), ""]
+    md = [header, "", *server_table(labels, series), "", *round_trip_table(trips), "",
+          *size_table(series, args.small, args.big), "", *check_table(found), "", *startup_lines(extra), ""]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "server.md").write_text("\n".join(md), encoding="utf-8")
     text = [*lines, "", *raw_lines(series), "", *md]

@@ -64,7 +64,7 @@ class Check:
 
     def row(self) -> str:
         """A markdown row."""
-        fmt = {"×": "{:.2f}×", "B": "{:,.0f} B", "s": "{:.3f} s", "": "{:,.0f}"}[self.unit]
+        fmt = {"×": "{:.2f}×", "B": "{:,.0f} B", "s": "{:.3f} s", "": "{:,.0f}", "n": "{:.2f}"}[self.unit]
         if self.reference:
             return f"| {self.name} | {fmt.format(self.value)} | (reference) | |"
         goal = ("≤ " if self.at_most else "≥ ") + fmt.format(self.bound)
@@ -116,12 +116,33 @@ def size_table(series: dict[tuple[str, str], Series], small: int, big: int) -> l
     return lines
 
 
-def checks(series: dict[tuple[str, str], Series], extra: dict[str, float], workers: int) -> list[Check]:
-    """Every target of issue 9 item 5 that the run measured, as paired ratios (see `paired`)."""
+def store_checks(series: dict[tuple[str, str], Series], workers: int,
+                 trips: dict[str, dict[str, float]] | None) -> list[Check]:
+    """Issue 19's targets: one process on Redis and SQLite against one process on memory, two processes on
+    Redis against it, and round trips per request."""
+    out: list[Check] = []
+    goals = (("mock-1p-redis", "one process redis", 0.75), ("mock-1p-sqlite", "one process sqlite", 0.8),
+             (f"mock-w{workers}-redis", f"--workers {workers} redis", 1.2))
+    for key, name, goal in goals:
+        for op in ("create", "query"):
+            if (key, op) in series and ("mock-1p", op) in series:
+                out.append(Check(f"{name} / one process memory (default), {op}",
+                                 paired(series[(key, op)], series[("mock-1p", op)]), goal))
+    for store, values in (trips or {}).items():
+        if store == "memory":
+            continue
+        for op, value in values.items():
+            out.append(Check(f"round trips per request, {store}, {op}", value, 1.1, at_most=True, unit="n"))
+    return out
+
+
+def checks(series: dict[tuple[str, str], Series], extra: dict[str, float], workers: int,
+           trips: dict[str, dict[str, float]] | None = None) -> list[Check]:
+    """Every target of issue 9 item 5 and issue 19 that the run measured, as paired ratios (see `paired`)."""
     def pair(a: str, b: str, op: str) -> float:
         return paired(series.get((a, op)), series.get((b, op)))
 
-    out: list[Check] = []
+    out: list[Check] = store_checks(series, workers, trips)
     w = f"--workers {workers}"
     for op in ("create", "query"):
         if ("prism", op) in series:

@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int_range(0, 2**63 - 1), help="reproducible task ids and timings")
     p.add_argument("--api-key", action="append", type=token_text, dest="api_keys",
                    help="accept only this bearer token (repeatable; default: any token shaped sk_...)")
-    p.add_argument("--store", help="'memory' (default), 'sqlite:PATH' or 'redis://HOST:PORT/DB[?prefix=NAME]'")
+    p.add_argument("--store", help="'memory' (default), 'sqlite:PATH', 'redis://HOST:PORT/DB[?prefix=NAME]' or "
+                   "'redis-cluster://HOST:PORT[,HOST:PORT...][?prefix=NAME]'")
     p.add_argument("--instance", type=instance_name, help="this process' name in the journal and /_mock/health")
     p.add_argument("--retention", type=finite(low=0, low_open=True), help="result retention in seconds (259200)")
     p.add_argument("--max-body-bytes", type=int_range(1, 1 << 30), help="request body limit (1048576)")

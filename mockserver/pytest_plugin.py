@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from mockserver.server import EmbeddedServer
     from mockserver.testing import SeedanceMock
 
@@ -45,18 +47,29 @@ def seedance_mock(_seedance_mock_server: EmbeddedServer) -> SeedanceMock:
     return live_mock(_seedance_mock_server)
 
 
-@pytest.fixture
-def seedance_mock_inprocess() -> Iterator[SeedanceMock]:
-    """The emulator without a socket: `requests` calls to http://seedance-mock.test go into the app."""
+@pytest.fixture(scope="session")
+def _seedance_mock_app() -> Iterator[Flask]:
     _require_emulator()
-    import responses
-
     from mockserver import create_app
-    from mockserver.testing import FIXTURE_CONFIG, inprocess_mock
+    from mockserver.testing import FIXTURE_CONFIG, close_app
 
     app = create_app(FIXTURE_CONFIG)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def seedance_mock_inprocess(_seedance_mock_app: Flask) -> Iterator[SeedanceMock]:
+    """The emulator without a socket (one app per session, reset for each test): `requests` calls to
+    http://seedance-mock.test go into the app."""
+    import responses
+
+    from mockserver.testing import inprocess_mock
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield inprocess_mock(app, mock)
+        handle = inprocess_mock(_seedance_mock_app, mock)
+        handle.reset()
+        yield handle
 
 
 # -- the coverage ledger's options (mockserver/pytest_coverage.py does the work) ---------------------------

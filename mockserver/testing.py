@@ -62,6 +62,12 @@ class SeedanceMock:
         return AsyncInProcessTransport(self.app)
 
 
+def close_app(app: Flask) -> None:
+    """Write the app's queued journal entries and release its store (end of a test session)."""
+    state: MockState = app.extensions[EXTENSION]
+    state.backend.close()
+
+
 def control_token(app: Flask) -> str | None:
     """The control token the emulator was started with (SEEDANCE_MOCK_CONTROL_TOKEN), if any."""
     state: MockState = app.extensions[EXTENSION]

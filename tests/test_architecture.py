@@ -79,8 +79,9 @@ def test_mockserver_layers_import_only_what_they_may(layer: str) -> None:
                     bad.append(name)
             elif name.split(".")[0] in LAYER_MUST_NOT_USE[layer]:
                 bad.append(name)
-        if path.name != "redis_store.py" and any(n.split(".")[0] == "redis" for n in imports_of(path)):
-            bad.append("redis (only state/redis_store.py)")
+        if not path.name.startswith("redis_") and any(n.split(".")[0] in ("redis", "hiredis")
+                                                       for n in imports_of(path)):
+            bad.append("redis (only state/redis_*.py)")
         if bad:
             offenders[str(path.relative_to(REPO))] = sorted(bad)
     assert offenders == {}

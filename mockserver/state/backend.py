@@ -28,7 +28,7 @@ from mockserver.state.journal_entry import Entry, LazyEntry
 from mockserver.state.journal_writer import JournalWriter
 from mockserver.state.ledger import LedgerSnapshot
 from mockserver.state.queries import JOURNAL_PAGE, TASK_SCAN, JournalFilter, TaskFilter
-from mockserver.state.store import Store
+from mockserver.state.store import VERSION_KEY, Store
 from mockserver.state.tasks import Task
 from mockserver.state.timings import applied_ratio, output_size, plan_timings, resolution_label
 
@@ -411,9 +411,9 @@ class Backend(SharedControl):
         self._journal.drop_ledger()
         if self._journal.batched:
             self._journal.settle()  # entries other instances queued before the reset land before it
-        self.store.clear(keep=("version", "secret"))
+        self.store.clear(keep=(VERSION_KEY, "secret"))
         self.store.ledger_clear()
-        self.store.incr("version")
+        self.store.incr(VERSION_KEY)
         self.sync()
 
     # -- coverage ledger (state/ledger.py, state/conduct.py) ---------------------------------------

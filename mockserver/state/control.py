@@ -11,11 +11,12 @@ from typing import Any
 from mockserver.state.errors import ApiError
 from mockserver.state.facts import MediaFacts, asset_id
 from mockserver.state.forcing import MAX_FAULTS_QUEUED, Fault, admit_in_window
-from mockserver.state.store import Store
+from mockserver.state.store import VERSION_KEY, Store
 
 MAX_OFFSET = 1000 * 365 * 86_400.0
 MAX_DECLARED = 10_000  # media facts and asset audits each
 MAX_KEY = 2048
+MAX_LIMITS = 1000  # per-token limits (each new token's entry makes the shared document bigger for every read)
 
 
 @dataclass
@@ -61,8 +62,9 @@ class SharedControl:
 
     # -- shared control state ----------------------------------------------------------------------
     def sync(self) -> None:
-        """Refresh the cached control state if any instance changed it (one store read when it did not)."""
-        version = self.store.read("version")
+        """Refresh the cached control state if any instance changed it (the store's cheapest read when it
+        did not: no round trip on Redis or SQLite)."""
+        version = self.store.control_version()
         if version != self._version:
             self.control = ControlState.from_doc(self.store.read("control"))
             self._version = version
@@ -76,7 +78,7 @@ class SharedControl:
             return current, result
 
         result = self.store.update("control", apply)
-        self.store.incr("version")
+        self.store.incr(VERSION_KEY)
         self.sync()
         return result
 
@@ -165,6 +167,9 @@ class SharedControl:
             key = owner or "*"
             if rate_per_minute is None and max_in_flight is None:
                 limits.pop(key, None)
+            elif key not in limits and len(limits) >= MAX_LIMITS:
+                raise ApiError("VALIDATION_FAILED", f"at most {MAX_LIMITS} per-token limits may be set; remove one "
+                               "(both values null) or reset first")
             else:
                 limits[key] = {"rate_per_minute": rate_per_minute, "max_in_flight": max_in_flight}
             doc["limits"] = limits

@@ -10,7 +10,7 @@ from typing import Any
 
 from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
-from mockserver.state.store import R, Update
+from mockserver.state.store import VERSION_KEY, R, Update
 from mockserver.state.tasks import Task
 
 
@@ -32,6 +32,9 @@ class MemoryStore:
     # -- documents ---------------------------------------------------------------------------------
     def read(self, key: str) -> Any:
         return self._docs.get(key)
+
+    def control_version(self) -> Any:
+        return self._docs.get(VERSION_KEY)
 
     def update(self, key: str, fn: Update[R]) -> R:
         with self._lock:

@@ -1,10 +1,19 @@
-"""The Redis store: processes on several machines share one Redis; each operation is one Lua script or
-one WATCH/MULTI transaction. Every key starts with a prefix, so one Redis can hold several emulators."""
+"""The Redis store: processes on several machines share one Redis; each operation is one Lua script, one
+command or one WATCH/MULTI transaction. One Redis can hold several emulators, each under its own prefix.
+
+A request costs one round trip: a create is one script, a query one GET (none when the task is in the
+client-side cache), and the control version every request checks is read from that cache (`redis_wire`).
+Journal entries go in batches, one script per batch.
+
+Keys are `PREFIX/...`: a prefix may hold letters, digits and `._:-` only, never `/`, so `team` and `team:ci`
+are two emulators whose keys never match each other's pattern, and a reset deletes exactly its own keys.
+"""
 
 from __future__ import annotations
 
 import heapq
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,108 +25,93 @@ import redis
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.ledger import DOWNLOADS_KEY, LedgerBatch, LedgerSnapshot
-from mockserver.state.store import R, Update
+from mockserver.state.redis_scripts import SCRIPTS
+from mockserver.state.redis_wire import TrackedCache, Wire
+from mockserver.state.store import VERSION_KEY, R, Update
 from mockserver.state.tasks import Task
 
 T = TypeVar("T")
-_VERSION_FIELD = 16  # 1-based index of Task.version in Task.to_row() (Lua arrays start at 1)
+PREFIX_RULE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+SEPARATOR = "/"  # never in a prefix: it ends the prefix
+DEFAULT_PREFIX = "seedance-mock"
+CACHED_TASKS = 4096
+EVICT_BATCH = 5000  # tasks one eviction sweep drops at most
 
-# KEYS: task, owner zset, finish zset, created zset. ARGV: id, value, finished_at, created_at, cap, now.
-_ADD = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
-local cap = tonumber(ARGV[5])
-if cap >= 0 then
-  local inflight = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[6], '+inf', 'WITHSCORES')
-  if #inflight / 2 >= cap then
-    local finishes = {1}
-    for i = 2, #inflight, 2 do finishes[#finishes + 1] = inflight[i] end
-    return finishes
-  end
-end
-redis.call('SET', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-return {0}
-"""
-# KEYS: task, owner zset, finish zset. ARGV: id, expected version, new value, new finished_at.
-_SWAP = f"""
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-if tonumber(cjson.decode(current)[{_VERSION_FIELD}]) ~= tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-return 1
-"""
-# KEYS: finish zset, created zset. ARGV: cutoff, task key prefix, owner key prefix.
-_EVICT = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 5000)
-for _, id in ipairs(ids) do
-  local value = redis.call('GET', ARGV[2] .. id)
-  if value then
-    redis.call('ZREM', ARGV[3] .. cjson.decode(value)[2], id)
-    redis.call('DEL', ARGV[2] .. id)
-  end
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('ZREM', KEYS[2], id)
-end
-return #ids
-"""
-# KEYS: journal zset, sequence counter, byte counter. ARGV: max entries, max bytes, entry JSON...
-_JOURNAL = """
-local bytes = 0
-for i = 3, #ARGV do
-  local seq = redis.call('INCR', KEYS[2])
-  local member = seq .. '|' .. ARGV[i]
-  redis.call('ZADD', KEYS[1], seq, member)
-  bytes = redis.call('INCRBY', KEYS[3], string.len(member))
-end
-local count = redis.call('ZCARD', KEYS[1])
-while count > 0 and (count > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2])) do
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  redis.call('ZREM', KEYS[1], oldest)
-  bytes = redis.call('DECRBY', KEYS[3], string.len(oldest))
-  count = count - 1
-end
-return count
-"""
+
+def check_prefix(prefix: str) -> str:
+    """`prefix` if it is 1-64 of `A-Z a-z 0-9 . _ : -` (no glob or separator character), else ValueError."""
+    if not PREFIX_RULE.fullmatch(prefix):
+        raise ValueError(
+            f"invalid Redis key prefix {prefix[:80]!r}: use 1 to 64 letters, digits or . _ : - "
+            "(no '/', glob characters or braces)"
+        )
+    return prefix
 
 
 def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _connection_url(url: str) -> str:
+def connection_url(url: str) -> str:
     """The URL without its query (`?prefix=` is ours, not redis-py's)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+def _version(raw: bytes | None) -> int | None:
+    return None if raw is None else int(raw)
+
+
+def _task(raw: bytes | None) -> Task | None:
+    return None if raw is None else Task.from_json(raw)
+
+
 class RedisStore:
-    """Tasks as JSON strings, indexes as sorted sets, the journal as a sorted set scored by sequence."""
+    """Tasks as JSON arrays, indexes as sorted sets, the journal as a list of `seq|entry` strings."""
 
     kind = "redis"
 
-    def __init__(self, url: str, prefix: str = "seedance-mock") -> None:
-        self.url = _connection_url(url)
-        self.prefix = prefix
-        self._redis = redis.Redis.from_url(self.url, socket_timeout=10, socket_connect_timeout=5)
-        self._add = self._redis.register_script(_ADD)
-        self._swap = self._redis.register_script(_SWAP)
-        self._evict = self._redis.register_script(_EVICT)
-        self._journal = self._redis.register_script(_JOURNAL)
+    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
+        self.url = connection_url(url)
+        self.prefix = check_prefix(prefix)
+        self.namespace = prefix + SEPARATOR
+        self._redis = self._client()
+        self._register()
         with self._errors("reach"):
             self._redis.ping()
 
+    # -- connections (the cluster store overrides these) --------------------------------------------
+    def _client(self) -> Any:
+        client = redis.Redis.from_url(self.url, protocol=2, socket_timeout=10, socket_connect_timeout=5)
+        pool = client.connection_pool
+        make = lambda: pool.connection_class(**pool.connection_kwargs)  # noqa: E731
+        self._wire = Wire(make)
+        self._cache = TrackedCache(make, CACHED_TASKS)
+        return client
+
+    def _register(self) -> None:
+        self._scripts = {name: self._redis.register_script(getattr(SCRIPTS, name))
+                         for name in ("add", "swap", "evict", "journal", "journal_read", "journal_before")}
+        for script in self._scripts.values():
+            self._wire.script(script.sha, script.script)
+
     def _key(self, *parts: str) -> str:
-        return ":".join((self.prefix, *parts))
+        return self.namespace + ":".join(parts)
+
+    def _task_key(self, task_id: str) -> str:
+        return self._key("task", task_id)
+
+    def _owner_key(self, owner: str) -> str:
+        return self._key("owner", owner)
+
+    def _doc_key(self, key: str) -> str:
+        return self._key("doc", key)
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
         try:
             yield
-        except redis.RedisError as exc:
+        except (redis.RedisError, OSError) as exc:
             raise StoreError(
                 f"Redis store {self.url} (prefix {self.prefix}): cannot {doing} ({exc}); "
                 "check that redis-server runs there and is reachable"
@@ -129,11 +123,14 @@ class RedisStore:
 
     # -- documents ---------------------------------------------------------------------------------
     def read(self, key: str) -> Any:
-        raw = self._call("read", lambda: self._redis.get(self._key("doc", key)))
+        raw = self._call("read", lambda: self._redis.get(self._doc_key(key)))
         return None if raw is None else json.loads(raw)
 
+    def control_version(self) -> Any:
+        return self._call("read", lambda: self._cache.get(self._doc_key(VERSION_KEY), _version))
+
     def update(self, key: str, fn: Update[R]) -> R:
-        name = self._key("doc", key)
+        name = self._doc_key(key)
         results: list[R] = []
 
         def run(pipe: Any) -> None:
@@ -150,33 +147,43 @@ class RedisStore:
         return results[0]
 
     def incr(self, key: str) -> int:
-        return int(self._call("count", lambda: self._redis.incr(self._key("doc", key))))
+        name = self._doc_key(key)
+        value = int(self._call("count", lambda: self._wire.call("INCR", name)))
+        if key == VERSION_KEY:
+            self._call("count", self._wire.fence)  # every instance's invalidation is on its way
+            self._cache.forget(name)  # and ours is applied now
+        return value
 
     # -- tasks -------------------------------------------------------------------------------------
     def add_task(self, task: Task, max_in_flight: int | None, now: float) -> list[float] | None:
-        keys = [self._key("task", task.task_id), self._key("owner", task.owner), self._key("finish"),
+        keys = [self._task_key(task.task_id), self._owner_key(task.owner), self._key("finish"),
                 self._key("created")]
         cap = -1 if max_in_flight is None else max_in_flight
-        args: list[str | int] = [task.task_id, task.to_json(), repr(task.finished_at), repr(task.created_at), cap,
-                                 repr(now)]
-        answer = self._call("insert", lambda: self._add(keys=keys, args=args))
+        args: list[bytes | str | int | float] = [task.task_id, task.to_json(), repr(task.finished_at),
+                                                 repr(task.created_at), cap, repr(now)]
+        answer = self._call("insert", lambda: self._wire.evalsha(self._scripts["add"].sha, keys, args,
+                                                                            retry=False))
         if int(answer[0]) == -1:
             raise KeyError(task.task_id)
         return None if int(answer[0]) == 0 else [float(f) for f in answer[1:]]
 
     def get_task(self, task_id: str) -> Task | None:
-        raw = self._call("read", lambda: self._redis.get(self._key("task", task_id)))
-        return None if raw is None else Task.from_json(raw)
+        return self._call("read", lambda: self._cache.get(self._task_key(task_id), _task, keep_missing=False))
 
     def swap_task(self, old: Task, new: Task) -> bool:
-        keys = [self._key("task", old.task_id), self._key("owner", old.owner), self._key("finish")]
-        args: list[str | int] = [old.task_id, old.version, new.to_json(), repr(new.finished_at)]
-        return bool(self._call("update", lambda: self._swap(keys=keys, args=args)))
+        keys = [self._task_key(old.task_id), self._owner_key(old.owner), self._key("finish")]
+        args: list[bytes | str | int | float] = [old.task_id, old.version, new.to_json(), repr(new.finished_at)]
+        sha = self._scripts["swap"].sha
+        done = bool(self._call("update", lambda: self._wire.evalsha(sha, keys, args, retry=False)))
+        if done:
+            self._call("update", self._wire.fence)
+        self._cache.forget(keys[0])
+        return done
 
     def evict(self, before: float, retention: float) -> int:
         keys = [self._key("finish"), self._key("created")]
-        args = [repr(before - retention), self._key("task", ""), self._key("owner", "")]
-        return int(self._call("evict", lambda: self._evict(keys=keys, args=args)))
+        args = [repr(before - retention), self._task_key(""), self._owner_key(""), "", EVICT_BATCH]
+        return int(self._call("evict", lambda: self._scripts["evict"](keys=keys, args=args)))
 
     def count_tasks(self) -> int:
         return int(self._call("count", lambda: self._redis.zcard(self._key("finish"))))
@@ -184,7 +191,7 @@ class RedisStore:
     def _tasks(self, ids: list[Any]) -> list[Task]:
         if not ids:
             return []
-        raws = self._call("read", lambda: self._redis.mget([self._key("task", _text(i)) for i in ids]))
+        raws = self._call("read", lambda: self._get_many([self._task_key(_text(i)) for i in ids]))
         return [Task.from_json(raw) for raw in raws if raw is not None]
 
     def _owner_page(self, index: str, first: int, last: int) -> list[tuple[Any, float]]:
@@ -198,7 +205,7 @@ class RedisStore:
         # The owner's index is scored by finish time and a task never finishes before it was created: read it
         # newest finish first, in growing pages, until the oldest finish read is older than the limit-th
         # newest creation found (no task further down can be newer).
-        index, newest, start, page = self._key("owner", owner), list[Task](), 0, limit + 32
+        index, newest, start, page = self._owner_key(owner), list[Task](), 0, limit + 32
         while True:
             rows = self._owner_page(index, start, start + page - 1)
             newest = heapq.nlargest(limit, newest + self._tasks([i for i, _ in rows]), key=lambda t: t.created_at)
@@ -206,17 +213,22 @@ class RedisStore:
                 return newest
             start, page = start + page, page * 2
 
+    def _get_many(self, keys: list[str]) -> list[Any]:
+        return list(self._redis.mget(keys))
+
     # -- journal -----------------------------------------------------------------------------------
+    def _journal_keys(self) -> list[str]:
+        return [self._key("journal"), self._doc_key("journal-seq"), self._key("journal-bytes")]
+
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
-        keys = [self._key("journal"), self._key("doc", "journal-seq"), self._key("journal-bytes")]
         texts = (json.dumps(as_dict(entry), ensure_ascii=False) for entry, _ in entries)
         args: list[str | int] = [max_entries, max_bytes, *texts]
-        self._call("journal", lambda: self._journal(keys=keys, args=args))
+        keys = self._journal_keys()
+        self._call("journal", lambda: self._scripts["journal"](keys=keys, args=args))
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
-        members = self._call(
-            "read", lambda: self._redis.zrangebyscore(self._key("journal"), f"({after}", "+inf", 0, limit)
-        )
+        journal = self._journal_keys()[0]
+        members = self._call("read", lambda: self._scripts["journal_read"](keys=[journal], args=[after, limit]))
         entries = []
         for member in members:
             seq, _, text = _text(member).partition("|")
@@ -224,45 +236,59 @@ class RedisStore:
         return entries
 
     def journal_before(self, before: int | None, limit: int) -> list[dict[str, Any]]:
-        top = "+inf" if before is None else f"({before}"
-        members = self._call("read", lambda: self._redis.zrevrangebyscore(self._key("journal"), top, "-inf", 0, limit))
+        journal = self._journal_keys()[0]
+        args = [0 if before is None else before, limit]
+        members = self._call("read", lambda: self._scripts["journal_before"](keys=[journal], args=args))
         entries = []
-        for member in members:
+        for member in reversed(members):  # newest first
             seq, _, text = _text(member).partition("|")
             entries.append({**json.loads(text), "seq": int(seq)})
         return entries
 
     def journal_clear(self) -> None:
-        self._call("clear", lambda: self._redis.delete(self._key("journal"), self._key("journal-bytes")))
+        journal, _, size = self._journal_keys()
+        self._call("clear", lambda: self._redis.delete(journal, size))
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    def _own_keys(self) -> Iterator[bytes]:
+        """Every key of this emulator: the pattern is our prefix and separator, which no other prefix has."""
+        yield from self._redis.scan_iter(match=self.namespace + "*", count=1000)
+
+    def _delete(self, names: list[bytes]) -> None:
+        self._redis.delete(*names)
+
     def clear(self, keep: tuple[str, ...]) -> None:
-        kept = {self._key("doc", k).encode() for k in (*keep, "journal-seq")}
+        kept = {self._doc_key(k).encode() for k in (*keep, "journal-seq")}
 
         def run() -> None:
             batch: list[bytes] = []
-            for name in self._redis.scan_iter(match=self._key("*"), count=1000):
+            for name in self._own_keys():
                 if name not in kept:
                     batch.append(name)
                 if len(batch) >= 1000:
-                    self._redis.delete(*batch)
+                    self._delete(batch)
                     batch.clear()
             if batch:
-                self._redis.delete(*batch)
+                self._delete(batch)
 
         self._call("reset", run)
+        self._fence()
+        self._cache.close()
+
+    def _fence(self) -> None:
+        self._call("reset", self._wire.fence)
 
     def close(self) -> None:
+        self._cache.close()
+        self._wire.close()
         self._redis.close()
 
     # -- the bound on stored tasks -------------------------------------------------------------------
     def evict_oldest_finished(self, now: float, count: int) -> int:
-        """Drop up to `count` finished tasks, the earliest finished first (one Lua script: atomic)."""
-        script = self._redis.register_script(_EVICT_OLDEST)  # no round trip: it runs by its hash
+        """Drop up to `count` finished tasks, the earliest finished first (the eviction script: atomic)."""
         keys = [self._key("finish"), self._key("created")]
-        args: list[str | int] = [repr(now), count, self._key("task", ""), self._key("owner", "")]
-        return int(self._call("evict", lambda: script(keys=keys, args=args)))
-
+        args = [repr(now), self._task_key(""), self._owner_key(""), "", count]
+        return int(self._call("evict", lambda: self._scripts["evict"](keys=keys, args=args)))
 
     # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
     def _ledger_keys(self, batch: LedgerBatch) -> tuple[list[str], str]:
@@ -292,7 +318,7 @@ class RedisStore:
                               batch: LedgerBatch) -> None:
         """`journal_append` and `ledger_add` in one script: one round trip per batch."""
         ledger_keys, payload = self._ledger_keys(batch)
-        keys = [self._key("journal"), self._key("doc", "journal-seq"), self._key("journal-bytes"), *ledger_keys]
+        keys = [*self._journal_keys(), *ledger_keys]
         texts = (json.dumps(as_dict(entry), ensure_ascii=False) for entry, _ in entries)
         args: list[str | int] = [max_entries, max_bytes, payload, *texts]
         script = self._ledger_script("journal_ledger", _JOURNAL_LEDGER)
@@ -339,27 +365,12 @@ if n > ledger.max_tokens then
   redis.call('ZREMRANGEBYRANK', KEYS[LEDGER_BASE + 1], 0, n - ledger.max_tokens - 1)
 end
 """
-# The journal script's entries start one ARGV later here (ARGV[3] is the ledger's payload): if _JOURNAL changes,
-# this must change with it, so it fails at import rather than silently.
-assert "for i = 3, #ARGV do" in _JOURNAL, "the journal script changed: update _JOURNAL_LEDGER"
+# The journal script's entries start one ARGV later here (ARGV[3] is the ledger's payload): if the journal
+# script changes, this must change with it, so it fails at import rather than silently.
+_JOURNAL_ARGS = ("local n = #ARGV - 2", "ARGV[i + 2]")
+assert all(part in SCRIPTS.journal for part in _JOURNAL_ARGS), "the journal script changed: update _JOURNAL_LEDGER"
 _LEDGER_ONLY = _LEDGER_PART.replace("LEDGER_BASE", "1").replace("LEDGER_ARG", "1") + "return 1\n"
 _JOURNAL_LEDGER = (
     _LEDGER_PART.replace("LEDGER_BASE", "4").replace("LEDGER_ARG", "3")
-    + _JOURNAL.replace("for i = 3, #ARGV do", "for i = 4, #ARGV do")
+    + SCRIPTS.journal.replace(_JOURNAL_ARGS[0], "local n = #ARGV - 3").replace(_JOURNAL_ARGS[1], "ARGV[i + 3]")
 )
-
-
-# KEYS: finish zset, created zset. ARGV: now, count, task key prefix, owner key prefix.
-_EVICT_OLDEST = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do
-  local value = redis.call('GET', ARGV[3] .. id)
-  if value then
-    redis.call('ZREM', ARGV[4] .. cjson.decode(value)[2], id)
-    redis.call('DEL', ARGV[3] .. id)
-  end
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('ZREM', KEYS[2], id)
-end
-return #ids
-"""

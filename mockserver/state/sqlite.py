@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import mmap
+import os
 import sqlite3
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +15,7 @@ from typing import Any, TypeVar
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
-from mockserver.state.store import R, Update
+from mockserver.state.store import VERSION_KEY, R, Update
 from mockserver.state.tasks import FIELDS, Task
 
 T = TypeVar("T")
@@ -34,6 +37,35 @@ CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, size 
 _COLUMNS = ", ".join(FIELDS)
 _PLACEHOLDERS = ", ".join("?" for _ in FIELDS)
 _HINT = "remove the file (it holds only emulator state) or point --store at another path"
+COUNTER_SUFFIX = "-version"
+
+
+class SharedCounter:
+    """The control version mirrored in an 8-byte file beside the database, mapped into every process's
+    memory: checking it costs a memory read instead of a statement. It is written after the database's
+    counter moved (and after the change it announces was committed), so a reader that sees a new value
+    finds the change in the database; values only grow, so any change makes it differ from a reader's last."""
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)
+            self._map = mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+
+    def read(self) -> int:
+        """The last value written by any process."""
+        return int(struct.unpack_from("<q", self._map)[0])
+
+    def write(self, value: int) -> None:
+        """Publish a new value."""
+        struct.pack_into("<q", self._map, 0, value)
+
+    def close(self) -> None:
+        """Unmap."""
+        self._map.close()
 
 
 class SqliteStore:
@@ -48,6 +80,12 @@ class SqliteStore:
         self._lock = threading.Lock()
         with self._errors("open"):
             self._conn().executescript(_SCHEMA)
+        self._counter: SharedCounter | None = None
+        if path not in ("", ":memory:"):
+            try:
+                self._counter = SharedCounter(path + COUNTER_SUFFIX)
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"SQLite store {path}: cannot open {path}{COUNTER_SUFFIX} ({exc}); {_HINT}") from None
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -63,7 +101,9 @@ class SqliteStore:
             try:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
+                # The file holds only emulator state: a commit need not survive a power cut (a crashed
+                # process loses nothing in WAL mode), and a create is one statement whose cost is the commit.
+                conn.execute("PRAGMA synchronous=OFF")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"SQLite store {self.path}: cannot open ({exc}); {_HINT}") from None
             self._local.conn = conn
@@ -92,6 +132,11 @@ class SqliteStore:
         rows = self._query("read", "SELECT value FROM docs WHERE key = ?", (key,))
         return json.loads(rows[0][0]) if rows else None
 
+    def control_version(self) -> Any:
+        if self._counter is None:
+            return self.read(VERSION_KEY)
+        return self._counter.read()
+
     def update(self, key: str, fn: Update[R]) -> R:
         def run(conn: sqlite3.Connection) -> R:
             row = conn.execute("SELECT value FROM docs WHERE key = ?", (key,)).fetchone()
@@ -111,7 +156,10 @@ class SqliteStore:
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
             (key,),
         )
-        return int(rows[0][0])
+        value = int(rows[0][0])
+        if key == VERSION_KEY and self._counter is not None:
+            self._counter.write(value)
+        return value
 
     # -- tasks -------------------------------------------------------------------------------------
     def add_task(self, task: Task, max_in_flight: int | None, now: float) -> list[float] | None:
@@ -168,19 +216,7 @@ class SqliteStore:
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
         rows = [(size, json.dumps(as_dict(entry), ensure_ascii=False)) for entry, size in entries]
 
-        def run(conn: sqlite3.Connection) -> None:
-            conn.executemany("INSERT INTO journal (size, entry) VALUES (?, ?)", rows)
-            last = int(conn.execute("SELECT MAX(seq) FROM journal").fetchone()[0] or 0)
-            conn.execute("DELETE FROM journal WHERE seq <= ?", (last - max_entries,))
-            total = conn.execute("SELECT SUM(size) FROM journal").fetchone()[0] or 0
-            if total > max_bytes:
-                conn.execute(
-                    "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, SUM(size) OVER "
-                    "(ORDER BY seq DESC) AS running FROM journal) WHERE running > ?)",
-                    (max_bytes,),
-                )
-
-        self._atomic("journal", run)
+        self._atomic("journal", lambda conn: _journal_rows(conn, rows, max_entries, max_bytes))
 
     def journal_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         rows = self._query("read", "SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
@@ -210,6 +246,9 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+        if self._counter is not None:
+            self._counter.close()
+            self._counter = None
 
     # -- the bound on stored tasks -------------------------------------------------------------------
     def evict_oldest_finished(self, now: float, count: int) -> int:
@@ -221,6 +260,7 @@ class SqliteStore:
                 (now, count),
             )
         return cursor.rowcount
+
     # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
     def _ledger_tables(self, conn: sqlite3.Connection) -> None:
         # Created on first use (not in _SCHEMA): an older file gains them without a migration step.

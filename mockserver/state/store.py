@@ -19,6 +19,9 @@ R = TypeVar("R")
 Update = Callable[[Any], tuple[Any, R]]
 """A pure function: current JSON value (None when absent) -> (new value or None to delete, result)."""
 
+VERSION_KEY = "version"
+"""The counter document every change of the control document moves (`control_version` reads it cheaply)."""
+
 
 class Store(Protocol):
     """What the backend needs from a store."""
@@ -34,6 +37,11 @@ class Store(Protocol):
 
     def incr(self, key: str) -> int:
         """Add one to the counter under `key` and return the new value."""
+
+    def control_version(self) -> Any:
+        """The counter under VERSION_KEY, read the cheapest way the store has (every request asks): a
+        dict read (memory), a shared memory map (SQLite), a client-side cache kept by invalidations (Redis).
+        A change made through any instance is seen by the next call that starts after it."""
 
     # -- tasks -------------------------------------------------------------------------------------
     def add_task(self, task: Task, max_in_flight: int | None, now: float) -> list[float] | None:

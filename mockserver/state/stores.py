@@ -8,11 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from mockserver.state.store import Store
 
-STORE_KINDS = "'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB[?prefix=NAME]'"
+STORE_KINDS = ("'memory', 'sqlite:PATH', 'redis://HOST:PORT/DB[?prefix=NAME]' or "
+               "'redis-cluster://HOST:PORT[,HOST:PORT...][?prefix=NAME]'")
 
 
 def open_store(spec: str) -> Store:
-    """`memory`, `sqlite:PATH` or `redis://HOST:PORT/DB?prefix=NAME` -> a store (ValueError when unknown)."""
+    """`memory`, `sqlite:PATH`, `redis://HOST:PORT/DB?prefix=NAME` or `redis-cluster://HOST:PORT,...?prefix=NAME`
+    -> a store (ValueError when unknown or when the prefix is not allowed)."""
     if spec in ("", "memory"):
         from mockserver.state.memory import MemoryStore
 
@@ -21,11 +23,15 @@ def open_store(spec: str) -> Store:
         from mockserver.state.sqlite import SqliteStore
 
         return SqliteStore(spec[len("sqlite:") :])
-    if spec.startswith(("redis://", "rediss://", "unix://")):
+    if spec.startswith(("redis://", "rediss://", "unix://", "redis-cluster://")):
+        query = parse_qs(urlsplit(spec).query, keep_blank_values=True)
+        prefix = query.get("prefix", ["seedance-mock"])[0]
+        if spec.startswith("redis-cluster://"):
+            from mockserver.state.redis_cluster import RedisClusterStore
+
+            return RedisClusterStore(spec, prefix)
         from mockserver.state.redis_store import RedisStore
 
-        query = parse_qs(urlsplit(spec).query)
-        prefix = query.get("prefix", ["seedance-mock"])[0]
         return RedisStore(spec, prefix)
     raise ValueError(f"unknown store {spec!r}: use {STORE_KINDS}")
 
