@@ -16,8 +16,7 @@ from mockserver.state.redis_cluster import RedisClusterStore, seed_nodes
 from mockserver.state.stores import open_store
 from mockserver.state.tasks import Task, fingerprint
 from tests.conftest import cluster_url
-from tests.mockserver.conftest import AUTH, CREATE, FakeClock, get_path, std_body
-from tests.mockserver.test_backend import FAMILIES
+from tests.mockserver.conftest import AUTH, CREATE, FAMILIES, FakeClock, get_path, std_body
 
 
 def crossslot_errors(ports: list[int]) -> int:

@@ -44,5 +44,5 @@ def test_reordered_fields_keep_compare_and_swap_and_eviction_right(redis_server:
     r.zadd(p + "owner:alice", {"vid_1": 5.0})
     r.zadd(p + "created", {"vid_1": 0.0})
     evict = r.register_script(scripts.evict)
-    assert evict(keys=[p + "finish", p + "created"], args=[10.0, p + "task:", p + "owner:", ""]) == 1
+    assert evict(keys=[p + "finish", p + "created"], args=[10.0, p + "task:", p + "owner:", "", 100]) == 1
     assert not r.exists(p + "task:vid_1", p + "owner:alice", p + "finish", p + "created")

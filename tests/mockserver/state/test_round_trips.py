@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from mockserver.state import journal_writer
+from mockserver.state.queries import TaskFilter
 from mockserver.web.shared import EXTENSION
 from tests.mockserver.conftest import AUTH, CREATE, get_path, std_body
 
@@ -70,7 +71,7 @@ def test_redis_one_command_per_create_query_and_rejected_create(redis_server: st
     per_request = {operation: counter.mark() / count for operation, count in workload(http)}
     # A first query of a task reads it (one GET); then it is in this instance's cache.
     assert per_request == {"create": 1.0, "query": 1.0, "rejected create": 0.0}
-    task_id = app.extensions[EXTENSION].backend.recent_tasks(1)[0].task_id
+    task_id = app.extensions[EXTENSION].backend.find_tasks(TaskFilter(), 1)[0].task_id
     counter.mark()
     http.get(get_path(task_id), headers=AUTH)
     assert counter.mark() == 0
