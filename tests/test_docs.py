@@ -138,11 +138,23 @@ def test_python_examples_run(example: tuple[Path, int, str], live: EmbeddedServe
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True,
                           text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert_no_conduct_findings(live.url)
+    assert_no_conduct_findings(live.url, code)
 
 
-def assert_no_conduct_findings(url: str) -> None:
+# Examples that fuzz the server on purpose (the contract checker and Schemathesis send invalid bodies again and
+# poll as fast as they can): they misbehave by design, so the conduct check does not judge them.
+FUZZERS = ("seedance-contracts check", "seedance-contracts mutate", "schemathesis", "st run")
+
+
+def misbehaves_on_purpose(code: str) -> bool:
+    """Does this example run a fuzzer against the emulator?"""
+    return any(fuzzer in code for fuzzer in FUZZERS)
+
+
+def assert_no_conduct_findings(url: str, code: str = "") -> None:
     """What the docs show is what a careful client does: the coverage ledger saw no conduct finding."""
+    if misbehaves_on_purpose(code):
+        return
     findings = requests.get(f"{url}/_mock/coverage", timeout=60).json()["data"]["conduct"]
     assert findings == [], [(f["id"], f["detail"], f["example"]) for f in findings]
 
@@ -159,7 +171,7 @@ def test_shell_examples_run(example: tuple[Path, int, str], live: EmbeddedServer
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path, env=environment,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
-        assert_no_conduct_findings(live.url)
+        assert_no_conduct_findings(live.url, code)
         return
     # An emulator command: on a free port, it must print its URL, answer, and stop cleanly on SIGTERM.
     command = re.sub(r"--port \d+", "--port 0", code.replace("\\\n", " "))
