@@ -9,6 +9,7 @@ from typing import Any
 
 from client import SeedanceClient
 from client.aio import AsyncSeedanceClient
+from tests.loops import LoopThread
 
 
 class Sleeps(list[float]):
@@ -26,7 +27,7 @@ class Sleeps(list[float]):
 class Blocking:
     """An ``AsyncSeedanceClient`` whose coroutines are run to completion: the sync client's face."""
 
-    def __init__(self, client: AsyncSeedanceClient, runner: asyncio.Runner) -> None:
+    def __init__(self, client: AsyncSeedanceClient, runner: LoopThread) -> None:
         self.client = client
         self._runner = runner
 
@@ -51,7 +52,7 @@ class Blocking:
 Factory = Callable[..., Any]
 
 
-def client_factory(kind: str, emulator: Any, runner: asyncio.Runner, sleeps: Sleeps) -> Factory:
+def client_factory(kind: str, emulator: Any, runner: LoopThread, sleeps: Sleeps) -> Factory:
     """A function making a client of ``kind`` ("sync"/"async") for ``emulator`` (keywords as the clients')."""
     inprocess = emulator.url.startswith("http://seedance-mock.test")
 

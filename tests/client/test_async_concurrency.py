@@ -12,6 +12,7 @@ import pytest
 
 from client import AsyncSeedanceClient
 from mockserver.web.shared import EXTENSION
+from tests import loops
 
 BODY = {"model": "seedance2.0-std", "prompt": "a fox", "duration": 5}
 
@@ -47,6 +48,6 @@ def test_100_concurrent_waits_stay_within_the_pool(seedance_mock: Any, pool: int
             await watcher
             return [t.status for t in finished]
 
-    assert asyncio.run(main()) == ["completed"] * 100
+    assert loops.run(main()) == ["completed"] * 100
     print(f"pool {pool}: at most {max(counts)} connections open ({len(counts)} samples)")
     assert 1 <= max(counts) <= pool, counts

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from client import (
     WaitTimeout,
 )
 from tests.client.both import Factory, Sleeps, client_factory
+from tests.loops import LoopThread
 
 STD = "seedance2.0-std"
 CREATE_PATH = "/api/open-api/v1/seedance/videos"
@@ -43,7 +43,7 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture(params=["sync", "async"])
-def make(request: pytest.FixtureRequest, emulator: Any, runner: asyncio.Runner, sleeps: Sleeps) -> Factory:
+def make(request: pytest.FixtureRequest, emulator: Any, runner: LoopThread, sleeps: Sleeps) -> Factory:
     """Makes the sync, then the async client for the emulator."""
     return client_factory(request.param, emulator, runner, sleeps)
 

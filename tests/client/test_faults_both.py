@@ -3,7 +3,6 @@ the same retries, waits, errors and number of requests. Nothing waits for real: 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -23,6 +22,7 @@ from client import (
     ServerError,
 )
 from tests.client.both import Blocking, Sleeps
+from tests.loops import LoopThread
 
 BASE = "http://api.test"
 CREATE = BASE + "/api/open-api/v1/seedance/videos"
@@ -71,7 +71,7 @@ def httpx_step(step: Step, request: httpx.Request) -> httpx.Response:
 class Scripted:
     """One client of `kind` whose requests get the scripted steps, in order, per URL."""
 
-    def __init__(self, kind: str, script: dict[str, list[Step]], sleeps: Sleeps, runner: asyncio.Runner) -> None:
+    def __init__(self, kind: str, script: dict[str, list[Step]], sleeps: Sleeps, runner: LoopThread) -> None:
         self.calls: list[str] = []
         self.kind = kind
         self._mock: responses.RequestsMock | None = None
@@ -113,7 +113,7 @@ class Scripted:
 
 
 @pytest.fixture(params=["sync", "async"])
-def scripted(request: pytest.FixtureRequest, runner: asyncio.Runner) -> Iterator[Any]:
+def scripted(request: pytest.FixtureRequest, runner: LoopThread) -> Iterator[Any]:
     made: list[Scripted] = []
 
     def make(script: dict[str, list[Step]]) -> tuple[Scripted, Sleeps]:

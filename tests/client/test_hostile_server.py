@@ -3,7 +3,6 @@ file outside the target, no partial file, memory bounded in the endless cases (R
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 from client import APIConnectionError, AsyncSeedanceClient, ProtocolError, SeedanceClient, ServerError
 from tests.client.both import Blocking
 from tests.client.hostile import HostileServer
+from tests.loops import LoopThread
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def hostile() -> Iterator[HostileServer]:
 @pytest.fixture(params=["sync", "async"])
 def connect(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Makes a client (sync, then async) for one hostile mode."""
-    with asyncio.Runner() as runner:
+    with LoopThread() as runner:
         made: list[Any] = []
 
         def make(server: Any, mode: str, **kwargs: Any) -> Any:

@@ -6,7 +6,6 @@ transport when it sends), not the shared validation function called directly.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from mockserver import create_app
 from mockserver.inprocess_httpx import AsyncInProcessTransport
 from mockserver.testing import INPROCESS_URL, inprocess_mock
 from tests.contracts.helpers import EMULATOR
+from tests.loops import LoopThread
 
 ACCEPTED = {"code": "20000", "msg": "ok", "data": {"task_id": "vid_stub", "status": "queued", "model": "m",
                                                    "created_at": 0}}
@@ -35,7 +35,7 @@ class AsyncClientCheck:
     """The async client's verdict on a body: the rule ids of its pre-flight ValidationError, or [] if it sent."""
 
     def __init__(self) -> None:
-        self.runner = asyncio.Runner()
+        self.runner = LoopThread()
         self.sent = 0
 
         def answer(request: httpx.Request) -> httpx.Response:
@@ -92,7 +92,7 @@ def test_both_clients_end_the_same_on_1000_generated_bodies(body_strategies: Bod
     config = {**EMULATOR, "SEED": 0}
     sync_app, async_app = create_app(config), create_app(config)
     judged: list[tuple[Any, ...]] = []
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, asyncio.Runner() as runner:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, LoopThread() as runner:
         inprocess_mock(sync_app, mock)
         sync = SeedanceClient("sk_test", INPROCESS_URL, max_retries=0)
         coro = AsyncSeedanceClient("sk_test", INPROCESS_URL, max_retries=0,

@@ -13,6 +13,7 @@ import pytest
 
 from mockserver.inprocess_httpx import AsyncInProcessTransport
 from mockserver.testing import SeedanceMock
+from tests import loops
 
 CREATE = "/api/open-api/v1/seedance/videos"
 BODY = {"model": "seedance2.0-std", "prompt": "a fox", "duration": 5}
@@ -29,7 +30,7 @@ def test_sync_and_async_transports_reach_the_same_app(seedance_mock_inprocess: S
             answer: dict[str, Any] = (await http.get(f"/api/open-api/v1/videos/{task_id}")).json()
             return answer
 
-    assert asyncio.run(query())["data"]["task_id"] == task_id
+    assert loops.run(query())["data"]["task_id"] == task_id
     assert mock.control.task(task_id)["task_id"] == task_id  # and requests (the control client) sees it too
 
 
@@ -46,7 +47,7 @@ def test_a_drop_is_httpx_remote_protocol_error(seedance_mock_inprocess: Seedance
             await http.post(CREATE, json=BODY)
 
     with pytest.raises(httpx.RemoteProtocolError):
-        asyncio.run(create())
+        loops.run(create())
 
 
 def test_the_event_loop_runs_while_the_app_works() -> None:
@@ -66,5 +67,5 @@ def test_the_event_loop_runs_while_the_app_works() -> None:
             released.set()
             return await request
 
-    answer = asyncio.run(main())
+    answer = loops.run(main())
     assert (answer.status_code, answer.text) == (200, "released")
