@@ -61,9 +61,9 @@ class EnvelopeErrorTask(ErrorTask):  # type: ignore[misc]
         self.set_close_on_finish()
         self.channel.linger_on_close = True  # the rest of the refused request is still coming: drain it
         self.content_length = len(body)
-        self.write(body)
-        if code == 413:
+        if code == 413:  # counted before the answer leaves: a client that reads the ledger next must see it
             count_refusal(getattr(self.channel.server, "seedance_app", None), error_id)
+        self.write(body)
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("%s %s %d %s (refused by the HTTP server)", self.request.command or "-",
                              (self.request.path or "-")[:MSG_CAP], code, error_id)
