@@ -21,34 +21,14 @@ from mockserver.spec.loader import load_spec, spec_path
 from mockserver.upstream.proxy import Proxy
 from mockserver.web.shared import EXTENSION
 from mockserver.web.upstream_views import PROXY_KEY
+from tests.mockserver.conftest import CREATE, START, std_body
+from tests.mockserver.conftest import FakeClock as Clock
+from tests.mockserver.conftest import get_path as query
 
-CREATE = "/api/open-api/v1/seedance/videos"
+__all__ = ["CREATE", "START", "Clock", "query", "std_body"]  # the shared test helpers, re-exported here
+
 TOKEN = "sk_upstream_secret_token_123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-START = 1_750_000_000.0
-
-
-class Clock:
-    """A clock tests move by hand, shared by the proxy and its upstream."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def query(task_id: str) -> str:
-    """The query path of a task."""
-    return f"/api/open-api/v1/videos/{task_id}"
-
-
-def std_body(**fields: Any) -> dict[str, Any]:
-    """A valid STD body with `fields` changed."""
-    return {"model": "seedance2.0-std", "prompt": "a cat on a roof", "duration": 8, **fields}
 
 
 def planted_spec(tmp_path: Path, name: str, change: Callable[[dict[str, Any]], None]) -> Path:
