@@ -1,4 +1,5 @@
-"""The emulator's state apart from HTTP (never imports Flask): tasks, timelines, forcing, limits, journal.
+"""The emulator's state apart from HTTP (never imports Flask): tasks, timelines, forcing, limits (the journal
+and the coverage ledger: state/journal_access.py, which `Backend` is built on).
 
 Everything another worker needs lives in the store; this object keeps only a cached copy of the shared
 control document (faults, limits, media facts, audits, clock offset, speed), refreshed by `sync()` when the
@@ -21,13 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.state.control import SharedControl
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import DEFAULT_FAIL_REASON
-from mockserver.state.journal_entry import Entry, LazyEntry
-from mockserver.state.journal_writer import JournalWriter
-from mockserver.state.ledger import LedgerSnapshot
-from mockserver.state.queries import JOURNAL_PAGE, TASK_SCAN, JournalFilter, TaskFilter
+from mockserver.state.journal_access import JournalAccess
+from mockserver.state.queries import TASK_SCAN, TaskFilter
 from mockserver.state.store import VERSION_KEY, Store
 from mockserver.state.tasks import Task
 from mockserver.state.timings import applied_ratio, output_size, plan_timings, resolution_label
@@ -95,8 +93,9 @@ class BackendConfig:
     max_tasks: int = DEFAULT_MAX_TASKS
 
 
-class Backend(SharedControl):
-    """Tasks and every forcing mechanism over one shared store; status is computed when read."""
+class Backend(JournalAccess):
+    """Tasks and every forcing mechanism over one shared store; status is computed when read. The journal
+    and the coverage ledger come from `JournalAccess` (state/journal_access.py)."""
 
     def __init__(
         self,
@@ -106,7 +105,7 @@ class Backend(SharedControl):
         clock: Clock = time.time,
         id_factory: IdFactory | None = None,
     ) -> None:
-        super().__init__(store, clock, config.speed)
+        super().__init__(store, clock, config.speed, config.instance, config.journal_size, config.journal_bytes)
         self.config = config
         self._ids = id_factory
         self._rng = random.Random()
@@ -116,7 +115,6 @@ class Backend(SharedControl):
         self._writes = 0
         self._known_tasks = 0  # the store's task count when last counted, plus this instance's creates since
         self._creates_since_count = _EVICT_EVERY  # count on the first create
-        self._journal = JournalWriter(store, config.journal_size, config.journal_bytes)
         self.planner: Planner | None = None  # set by the upstream features (--replay, --timings-from)
 
     # -- tasks -------------------------------------------------------------------------------------
@@ -350,59 +348,6 @@ class Backend(SharedControl):
                 row["billable_seconds"] += task.duration
         return sorted(rows.values(), key=lambda r: (r["token"], r["model"], r["resolution"]))
 
-    # -- journal -----------------------------------------------------------------------------------
-    def record(self, entry: Entry, size: int = 1000) -> None:
-        """Append one request/answer (strings already capped; about `size` bytes) to the shared, bounded
-        journal."""
-        if isinstance(entry, LazyEntry):
-            entry.time, entry.instance = self.now(), self.config.instance
-        else:
-            entry.update(time=self.now(), instance=self.config.instance)
-        self._journal.add(entry, size)
-
-    def journal(self, after: int = 0, limit: int = 100, match: Callable[[dict[str, Any]], bool] | None = None
-                ) -> list[dict[str, Any]]:
-        """Up to `limit` entries after the cursor `after`, oldest first, that satisfy `match`."""
-        self._journal.settle()
-        found: list[dict[str, Any]] = []
-        cursor = after
-        while len(found) < limit:
-            page = self.store.journal_after(cursor, JOURNAL_PAGE)
-            if not page:
-                break
-            for entry in page:
-                if match is None or match(entry):
-                    found.append(entry)
-                    if len(found) >= limit:
-                        break
-            cursor = page[-1]["seq"]
-        return found
-
-    def find_journal(self, query: JournalFilter, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        """Up to `limit` entries after the cursor `after` that pass `query`, oldest first."""
-        return self.journal(after, limit, query.matches if query else None)
-
-    def newest_journal(self, query: JournalFilter, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """The newest `limit` entries that pass `query` (oldest first), read backwards page by page (the
-        journal itself is bounded), and the cursor to poll from: the newest sequence number there is."""
-        self._journal.settle()
-        found: list[dict[str, Any]] = []
-        cursor, before = 0, None
-        while len(found) < limit:
-            page = self.store.journal_before(before, JOURNAL_PAGE)
-            if not page:
-                break
-            cursor = max(cursor, page[0]["seq"])
-            found.extend(entry for entry in page if not query or query.matches(entry))
-            before = page[-1]["seq"]
-        return found[:limit][::-1], cursor
-
-    def clear_journal(self) -> None:
-        """Empty the journal (its sequence numbers keep counting, so cursors stay valid)."""
-        self._journal.drop_pending()
-        self._journal.settle()
-        self.store.journal_clear()
-
     # -- lifecycle ---------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget every task, fault, limit, media fact, audit, rate window and journal entry; clock offset 0.
@@ -415,31 +360,3 @@ class Backend(SharedControl):
         self.store.ledger_clear()
         self.store.incr(VERSION_KEY)
         self.sync()
-
-    # -- coverage ledger (state/ledger.py, state/conduct.py) ---------------------------------------
-    def record_with_ledger(self, entry: Entry | None, size: int, items: tuple[str, ...], token: str,
-                           event: list[Any] | None) -> None:
-        """`record` (when `entry` is not None) plus the catalogue items and the conduct event of the same
-        request, written together (no extra round trip to a shared store)."""
-        if isinstance(entry, LazyEntry):
-            entry.time, entry.instance = self.now(), self.config.instance
-        elif entry is not None:
-            entry.update(time=self.now(), instance=self.config.instance)
-        self._journal.add_with_ledger(entry, size, items, token, event)
-
-    def flush_pending(self) -> None:
-        """Write what this instance queued (journal and ledger) now; never raises (used at exit)."""
-        try:
-            self._journal.flush()
-        except Exception:  # at exit, a store gone away must not turn into a traceback
-            return
-
-    def ledger(self) -> LedgerSnapshot:
-        """The ledger of every instance: counts and each token's recent events (waits like a journal read)."""
-        self._journal.settle()
-        return self.store.ledger_read()
-
-    def close(self) -> None:
-        """Write the queued journal entries and release the store."""
-        self._journal.close()
-        self.store.close()
