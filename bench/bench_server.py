@@ -1,7 +1,8 @@
 """Throughput of the emulator side by side with Prism and bare Flask, in ONE run, with wrk (issue 9 item 5),
 and the shared stores against memory with their round trips per request (issue 19).
 
-Run: `python bench/bench_server.py [--seconds 4] [--rounds 3] [--warmup 2] [--big 100000]`. Every server is
+Run: `python bench/bench_server.py [--seconds 4] [--rounds 3] [--warmup 2] [--big 100000]`
+(`--only-startup [--startup-runs 5]`: the start-up figures alone, in about 10 s). Every server is
 started here on a free loopback port and stopped at the end (also on Ctrl-C or an error):
   Prism 5.x mock of openapi.yaml (default logging), the default `seedance-mock` (one process, memory),
   `seedance-mock --workers 2` over SQLite and over Redis (a redis-server started here), bare Flask on the same
@@ -282,6 +283,17 @@ def startup_lines(extra: dict[str, float]) -> list[str]:
     return [f"Start-up to the first 200 on /_mock/health (median): {'; '.join(shown)}."] if shown else []
 
 
+def startup_only(args: argparse.Namespace, log: Callable[[str], None]) -> int:
+    """`--only-startup`: the start-up figures and their check, printed (results files untouched)."""
+    args.skip_memory = True
+    cli = subprocess.run([servers.bin_path("seedance-mock"), "--help"], capture_output=True, text=True,
+                         timeout=60, check=False).stdout
+    with tempfile.TemporaryDirectory(prefix="seedance-bench-") as name, Procs(Path(name) / "logs") as procs:
+        extra = single_figures(args, procs, Path(name), log, cli)
+    print("\n".join([*startup_lines(extra), "", *check_table(checks({}, extra, args.workers, {}))]))
+    return 0
+
+
 def main() -> int:
     """Parse options, measure, print and write the results."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -295,6 +307,9 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10, help="stored tasks, small store (10)")
     parser.add_argument("--big", type=int, default=100_000, help="stored tasks, big store (100000)")
     parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument("--only-startup", action="store_true",
+                        help="measure start-up to the first 200 only (default, --server waitress, --workers N) and "
+                             "print it; writes no results file")
     parser.add_argument("--skip-prism", action="store_true")
     parser.add_argument("--skip-memory", action="store_true", help="skip the bytes-per-task measurement")
     parser.add_argument("--skip-waitress", action="store_true", help="no `--server waitress` rows")
@@ -310,6 +325,8 @@ def main() -> int:
         print(text, flush=True)
         lines.append(text)
 
+    if args.only_startup:
+        return startup_only(args, log)
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="seedance-bench-") as name, Procs(Path(name) / "logs") as procs:
         series, labels, extra, used, trips = main_run(args, procs, Path(name), log)

@@ -152,11 +152,11 @@ def ledger_config(args: argparse.Namespace) -> dict[str, Any]:
 
 def coverage_report_problem(args: argparse.Namespace, store: str, use_granian: bool) -> str | None:
     """Why --coverage-report cannot be honoured with these options, or None."""
-    from mockserver.serving.coverage_report import check_writable
-    from mockserver.state.stores import allows_workers
-
     if not args.coverage_report:
         return None
+    from mockserver.serving.coverage_report import check_writable  # with the catalogue: only when asked for
+    from mockserver.state.stores import allows_workers
+
     if args.no_ledger:
         return "--coverage-report needs the ledger: drop --no-ledger"
     if use_granian and not allows_workers(store):
@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         return _fail(missing, 1)
     from mockserver import create_app
-    from mockserver.serving import waitress_server, workers
+    from mockserver.serving import workers
     from mockserver.state.errors import StoreError
     from mockserver.state.stores import allows_workers
     from mockserver.web.shared import EXTENSION
@@ -262,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if not use_granian:
+            from mockserver.serving import waitress_server  # imported only when it serves (~10 ms of start-up)
+
             waitress_server.serve(app, options, _announce)
             if args.coverage_report:
                 write_coverage(app, args.coverage_report)

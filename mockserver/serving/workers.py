@@ -8,6 +8,7 @@ share. The serving layer wraps each worker's app: the `Server` header, and the `
 
 from __future__ import annotations
 
+import gc
 import http.client
 import math
 import os
@@ -123,4 +124,8 @@ def serve_workers(
         workers_kill_timeout=max(1, math.ceil(options.grace)),
         factory=True,
     )
+    # Everything built so far (modules, the parent's app) moves out of the collector's reach: a worker forked
+    # from here no longer copies those pages when its first collection touches them (CPython's advice for
+    # fork; tens of milliseconds off a worker's start-up on 2 cores).
+    gc.freeze()
     server.serve()

@@ -62,7 +62,15 @@ def billing_units(spec: dict[str, Any]) -> dict[str, str]:
 
 
 def load_checked_spec(path: str | Path) -> dict[str, Any]:
-    """Load and check the spec at `path` (`--spec`): ValueError with one clear line when it cannot be used."""
+    """Load and check the spec at `path` (`--spec`): ValueError with one clear line when it cannot be used.
+    Cached like `load_spec` (a spec that failed is read and checked again on the next call)."""
+    return _load_checked(str(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_checked(path: str) -> dict[str, Any]:
+    # The check compiles every schema (~5 ms): once per process, as the load (a `--workers` worker forked
+    # after the parent built its app finds both done).
     from mockserver.spec.check import check_spec
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Mapping
@@ -99,8 +100,15 @@ def plan_timings(
 
 def documented_sizes(families: Mapping[str, list[str]]) -> frozenset[tuple[int, int]]:
     """Every (width, height) a valid body can produce: the documented output table, all ratios."""
+    return _documented_sizes(tuple((family, tuple(models)) for family, models in families.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _documented_sizes(families: tuple[tuple[str, tuple[str, ...]], ...]) -> frozenset[tuple[int, int]]:
+    # ~1,200 sizes computed once per process (every app of a test run, and a `--workers` worker forked
+    # after the parent built its app, reuse them): a few milliseconds of each app's start-up.
     sizes: set[tuple[int, int]] = set()
-    for family, models in families.items():
+    for family, models in families:
         for model in models:
             for resolution in (None, *_RESOLUTIONS):
                 for ratio in (None, *_RATIOS):

@@ -19,14 +19,12 @@ from mockserver.state.errors import ApiError
 from mockserver.state.tasks import fingerprint
 from mockserver.state.timings import TIMINGS, documented_sizes, output_size, plan_timings
 from mockserver.upstream import QUERY_PREFIX, RESULTS_PATH
-from mockserver.upstream.answers import Expected
-from mockserver.upstream.book import timing_row
-from mockserver.upstream.evidence import assumptions_of
 from mockserver.web.control_access import guard
 from mockserver.web.jsonbody import InvalidJson, parse_json_body
 from mockserver.web.shared import host_url, media_type, ok, read_raw_body, state
 
-if TYPE_CHECKING:  # imported when configured: requests and jsonschema cost a plain emulator's start-up
+if TYPE_CHECKING:  # imported when used: requests, jsonschema and the judges cost a plain emulator's start-up
+    from mockserver.upstream.answers import Expected
     from mockserver.upstream.proxy import Proxy
     from mockserver.upstream.replay import ReplayPlanner
 
@@ -56,6 +54,8 @@ def _headers() -> dict[str, str]:
 
 def _expected(raw: bytes) -> tuple[Any, Expected]:
     """The parsed body (None when unreadable) and the spec's verdict on the request, as the emulator's."""
+    from mockserver.upstream.answers import Expected
+
     if media_type(request.environ) != "application/json":
         return None, Expected(error="UNSUPPORTED_MEDIA_TYPE")
     try:
@@ -166,6 +166,8 @@ def result(nonce: str) -> Response:
 
 def ours(families: Mapping[str, list[str]], models: list[str]) -> dict[str, Any]:
     """The emulator's own timings for `models` (a 720p 5 s body, 200 seeded draws, speed 1): median and p90."""
+    from mockserver.upstream.book import timing_row
+
     family_of = {m: fam for fam, ms in families.items() for m in ms}
     found: dict[str, Any] = {}
     for model in models:
@@ -182,6 +184,8 @@ def ours(families: Mapping[str, list[str]], models: list[str]) -> dict[str, Any]
 @fidelity.get("/fidelity", provide_automatic_options=False)
 def fidelity_report() -> Response:
     """What the real service confirmed or contradicted so far (proxy), and drifted recordings (replay)."""
+    from mockserver.upstream.evidence import assumptions_of
+
     st = state()
     px: Proxy | None = current_app.extensions.get(PROXY_KEY)
     planner: ReplayPlanner | None = current_app.extensions.get(REPLAY_KEY)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.spec.catalogue import KINDS
-from mockserver.spec.coverage import coverage_document
 from mockserver.web.coverage_views import items_of, poll_threshold
 from mockserver.web.dashboard.views import _page, dashboard
 from mockserver.web.ledger_hooks import ledger_on
@@ -16,6 +14,9 @@ from mockserver.web.shared import state
 @dashboard.get("/ui/coverage")
 def coverage_page() -> str:
     """Items met and not met by kind (each with how to provoke it) and the conduct findings: `?poll_threshold=`."""
+    from mockserver.spec.catalogue import KINDS  # with the catalogue, on first use (web/coverage_views.py)
+    from mockserver.spec.coverage import coverage_document
+
     st = state()
     document: dict[str, Any] | None = None
     if ledger_on(st):
