@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+from mockserver.spec import spec_cache
 
 SPEC_NAME = "openapi.yaml"
 
@@ -23,12 +24,28 @@ def spec_path() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        # libyaml's C loader when PyYAML has it: ~5x faster, a tenth of a second off every start-up.
-        loaded = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    loaded: Any = spec_cache.read(raw)  # the same bytes parsed by an earlier start: no PyYAML at all
+    if loaded is None:
+        loaded = _parse_yaml(raw.decode("utf-8"))
+        if isinstance(loaded, dict):
+            spec_cache.write(raw, loaded)
     if not isinstance(loaded, dict):
         raise ValueError(f"{path} is not an OpenAPI document")
     return loaded
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml  # ~15 ms to import: only when the spec is not in the cache (spec_cache.py)
+
+    # libyaml's C loader when PyYAML has it: ~5x faster, a tenth of a second off every start-up.
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _is_yaml_error(exc: BaseException) -> bool:
+    yaml = sys.modules.get("yaml")  # a YAML error means PyYAML was imported to raise it
+    return yaml is not None and isinstance(exc, yaml.YAMLError)
 
 
 def load_spec(path: str | Path | None = None) -> dict[str, Any]:
@@ -77,7 +94,9 @@ def _load_checked(path: str) -> dict[str, Any]:
         spec = load_spec(path)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
+    except Exception as exc:
+        if not _is_yaml_error(exc):
+            raise
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValueError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None

@@ -8,8 +8,10 @@ imported. Each module named here costs milliseconds of every start when it creep
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,8 +53,9 @@ print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
 """
 
 
-def _run(code: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+def _run(code: str, **env: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, **env})
     assert done.returncode == 0, done.stderr
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
@@ -73,3 +76,12 @@ def test_the_coverage_catalogue_loads_on_first_use() -> None:
     assert found["status"] == 200
     modules = set(found["modules"])
     assert {"mockserver.spec.catalogue", "mockserver.spec.coverage"} <= modules
+
+
+@pytest.mark.slow
+def test_a_start_with_the_spec_cached_imports_no_yaml(tmp_path: Path) -> None:
+    """The first start parses openapi.yaml and keeps it (spec/spec_cache.py); the next one reads JSON."""
+    first = _run(START, XDG_CACHE_HOME=str(tmp_path))
+    second = _run(START, XDG_CACHE_HOME=str(tmp_path))
+    assert first["statuses"] == second["statuses"] == [200, 200]
+    assert "yaml" in first["modules"] and "yaml" not in second["modules"]
