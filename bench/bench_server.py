@@ -84,15 +84,48 @@ def measure(plan: dict[str, tuple[Server, Path]], op: str, seconds: float, warmu
                 f"  failures {result.failures}")
 
 
-def startup_seconds(procs: Procs, runs: int, *extra: str) -> list[float]:
-    """Spawn-to-first-200 of `seedance-mock [extra]` on /_mock/health, `runs` times."""
+def first_requests(port: int) -> tuple[float, float]:
+    """Seconds of the first create and of the first query of a server just started (one connection each)."""
+    took = []
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    path, body = CREATE_PATH, json.dumps(BODY)
+    for method in ("POST", "GET"):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.connect()
+            start = time.perf_counter()
+            conn.request(method, path, body=body if method == "POST" else None, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            took.append(time.perf_counter() - start)
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path} answered {response.status} right after start-up")
+        path = f"/api/open-api/v1/videos/{json.loads(data)['data']['task_id']}"
+    return took[0], took[1]
+
+
+def startup_seconds(procs: Procs, runs: int, *extra: str, env: dict[str, str] | None = None,
+                    first: list[tuple[float, float]] | None = None) -> list[float]:
+    """Spawn-to-first-200 of `seedance-mock [extra]` on /_mock/health, `runs` times (`first`: also collect the
+    first create's and first query's seconds)."""
     found = []
     for i in range(runs):
         server = servers.mock_cli(free_port(), f"startup-{i}", *extra)
+        server.env.update(env or {})
         found.append(server.start(procs))
         assert server.child is not None
+        if first is not None:
+            first.append(first_requests(server.port))
         procs.stop(server.child)
     return found
+
+
+def bytecode_env(tmp: Path) -> dict[str, str]:
+    """Python writes and reads this package's bytecode in `tmp` (as a pip install or any second start does),
+    even where PYTHONDONTWRITEBYTECODE is set (this machine: then every start compiles ~5,700 lines)."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
 
 
 def memory_per_task(count: int) -> dict[str, float]:
@@ -151,10 +184,22 @@ def single_figures(args: argparse.Namespace, procs: Procs, tmp: Path, log: Calla
     if "--workers" in cli:
         variants["startup_workers"] = ("--workers", str(args.workers), "--store", f"sqlite:{tmp / 'start.sqlite'}")
     for key, extra_args in variants.items():
-        starts = startup_seconds(procs, args.startup_runs, *extra_args)
+        first: list[tuple[float, float]] = []
+        starts = startup_seconds(procs, args.startup_runs, *extra_args, first=first if key == "startup" else None)
         extra[key] = statistics.median(starts)
         log(f"start-up to first 200, seedance-mock {' '.join(extra_args)}: "
             f"{' '.join(f'{s:.3f}' for s in starts)} s")
+        if first:
+            extra["first_create_ms"] = 1000 * statistics.median(c for c, _ in first)
+            extra["first_query_ms"] = 1000 * statistics.median(q for _, q in first)
+            log(f"  first create {extra['first_create_ms']:.1f} ms, first query {extra['first_query_ms']:.1f} ms "
+                "(medians, after the first 200)")
+    if sys.flags.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        env = bytecode_env(tmp)
+        startup_seconds(procs, 1, env=env)  # compiles and writes the bytecode: not counted
+        starts = startup_seconds(procs, args.startup_runs, env=env)
+        extra["startup_bytecode"] = statistics.median(starts)
+        log(f"start-up to first 200, seedance-mock, bytecode cached: {' '.join(f'{s:.3f}' for s in starts)} s")
     return extra
 
 
@@ -278,9 +323,14 @@ def main_run(args: argparse.Namespace, procs: Procs, tmp: Path, log: Callable[[s
 def startup_lines(extra: dict[str, float]) -> list[str]:
     """Start-up figures beyond the checked one."""
     names = {"startup": "seedance-mock", "startup_waitress": "seedance-mock --server waitress",
-             "startup_workers": "seedance-mock --workers 2 --store sqlite:…"}
+             "startup_workers": "seedance-mock --workers 2 --store sqlite:…",
+             "startup_bytecode": "seedance-mock with its bytecode cached (as a pip install has it)"}
     shown = [f"{names[k]} {v:.2f} s" for k, v in extra.items() if k in names]
-    return [f"Start-up to the first 200 on /_mock/health (median): {'; '.join(shown)}."] if shown else []
+    lines = [f"Start-up to the first 200 on /_mock/health (median): {'; '.join(shown)}."] if shown else []
+    if "first_create_ms" in extra:
+        lines.append(f"Right after it: first create {extra['first_create_ms']:.1f} ms, first query "
+                     f"{extra['first_query_ms']:.1f} ms (medians).")
+    return lines
 
 
 def startup_only(args: argparse.Namespace, log: Callable[[str], None]) -> int:
