@@ -27,6 +27,8 @@ MAX_BYTES = 16 * 1024 * 1024  # a cached spec larger than this is not read (nor 
 def cache_dir() -> Path | None:
     """The cache's folder (not created here), or None when there is no home to put it in."""
     base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):  # the XDG rule: a relative path is invalid and ignored
+        base = ""
     if not base:
         home = os.path.expanduser("~")
         if home == "~":
