@@ -2,7 +2,8 @@
 and the shared stores against memory with their round trips per request (issue 19).
 
 Run: `python bench/bench_server.py [--seconds 4] [--rounds 3] [--warmup 2] [--big 100000]`
-(`--only-startup [--startup-runs 5]`: the start-up figures alone, in about 10 s). Every server is
+(`--only-startup [--startup-runs 5] [--startup-baseline DIR]`: the start-up figures alone, about 20 s, see
+startup.py). Every server is
 started here on a free loopback port and stopped at the end (also on Ctrl-C or an error):
   Prism 5.x mock of openapi.yaml (default logging), the default `seedance-mock` (one process, memory),
   `seedance-mock --workers 2` over SQLite and over Redis (a redis-server started here), bare Flask on the same
@@ -23,7 +24,6 @@ import http.client
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +36,7 @@ from proc_tools import Procs, free_port, tree_rss
 from report import Series, check_table, checks, raw_lines, server_table, size_table
 from round_trips import OPERATIONS, redis_round_trips, round_trip_table, sqlite_round_trips
 from servers import BENCH, Server
+from startup import startup_figures, startup_lines
 from wrk_runner import BODY, CREATE_PATH, TOKEN, create_script, query_script
 from wrk_runner import run as wrk
 
@@ -82,50 +83,6 @@ def measure(plan: dict[str, tuple[Server, Path]], op: str, seconds: float, warmu
             s.rss.append(tree_rss(server.child.pid))
             log(f"  {op:<6} {key:<16} {result.rps:8.0f} req/s  p50 {result.p50:6.2f} ms  p99 {result.p99:7.2f} ms"
                 f"  failures {result.failures}")
-
-
-def first_requests(port: int) -> tuple[float, float]:
-    """Seconds of the first create and of the first query of a server just started (one connection each)."""
-    took = []
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    path, body = CREATE_PATH, json.dumps(BODY)
-    for method in ("POST", "GET"):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            conn.connect()
-            start = time.perf_counter()
-            conn.request(method, path, body=body if method == "POST" else None, headers=headers)
-            response = conn.getresponse()
-            data = response.read()
-            took.append(time.perf_counter() - start)
-        finally:
-            conn.close()
-        if response.status != 200:
-            raise RuntimeError(f"{method} {path} answered {response.status} right after start-up")
-        path = f"/api/open-api/v1/videos/{json.loads(data)['data']['task_id']}"
-    return took[0], took[1]
-
-
-def startup_seconds(procs: Procs, runs: int, *extra: str, env: dict[str, str] | None = None,
-                    first: list[tuple[float, float]] | None = None) -> list[float]:
-    """Spawn-to-first-200 of `seedance-mock [extra]` on /_mock/health, `runs` times (`first`: also collect the
-    first create's and first query's seconds)."""
-    found = []
-    for i in range(runs):
-        server = servers.mock_cli(free_port(), f"startup-{i}", *extra)
-        server.env.update(env or {})
-        found.append(server.start(procs))
-        assert server.child is not None
-        if first is not None:
-            first.append(first_requests(server.port))
-        procs.stop(server.child)
-    return found
-
-
-def bytecode_env(tmp: Path) -> dict[str, str]:
-    """Python writes and reads this package's bytecode in `tmp` (as a pip install or any second start does),
-    even where PYTHONDONTWRITEBYTECODE is set (this machine: then every start compiles ~5,700 lines)."""
-    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
 
 
 def memory_per_task(count: int) -> dict[str, float]:
@@ -177,29 +134,8 @@ def single_figures(args: argparse.Namespace, procs: Procs, tmp: Path, log: Calla
         extra["bytes_per_task"] = per_task["rss_bytes_per_task"]
         log(f"memory store: {per_task['rss_bytes_per_task']:.0f} B/task RSS, "
             f"{per_task['traced_bytes_per_task']:.0f} B/task tracemalloc ({args.big:,} tasks)")
-    extra["startup_runs"] = args.startup_runs
-    variants: dict[str, tuple[str, ...]] = {"startup": ()}
-    if "--server" in cli:
-        variants["startup_waitress"] = ("--server", "waitress")
-    if "--workers" in cli:
-        variants["startup_workers"] = ("--workers", str(args.workers), "--store", f"sqlite:{tmp / 'start.sqlite'}")
-    for key, extra_args in variants.items():
-        first: list[tuple[float, float]] = []
-        starts = startup_seconds(procs, args.startup_runs, *extra_args, first=first if key == "startup" else None)
-        extra[key] = statistics.median(starts)
-        log(f"start-up to first 200, seedance-mock {' '.join(extra_args)}: "
-            f"{' '.join(f'{s:.3f}' for s in starts)} s")
-        if first:
-            extra["first_create_ms"] = 1000 * statistics.median(c for c, _ in first)
-            extra["first_query_ms"] = 1000 * statistics.median(q for _, q in first)
-            log(f"  first create {extra['first_create_ms']:.1f} ms, first query {extra['first_query_ms']:.1f} ms "
-                "(medians, after the first 200)")
-    if sys.flags.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        env = bytecode_env(tmp)
-        startup_seconds(procs, 1, env=env)  # compiles and writes the bytecode: not counted
-        starts = startup_seconds(procs, args.startup_runs, env=env)
-        extra["startup_bytecode"] = statistics.median(starts)
-        log(f"start-up to first 200, seedance-mock, bytecode cached: {' '.join(f'{s:.3f}' for s in starts)} s")
+    baseline = Path(args.startup_baseline).resolve() if args.startup_baseline else None
+    extra.update(startup_figures(args.startup_runs, args.workers, baseline, procs, tmp, log, cli))
     return extra
 
 
@@ -320,19 +256,6 @@ def main_run(args: argparse.Namespace, procs: Procs, tmp: Path, log: Callable[[s
     return series, labels, extra, f"one process: {wsgi1}; --workers {args.workers}: {wsgi_n}", trips
 
 
-def startup_lines(extra: dict[str, float]) -> list[str]:
-    """Start-up figures beyond the checked one."""
-    names = {"startup": "seedance-mock", "startup_waitress": "seedance-mock --server waitress",
-             "startup_workers": "seedance-mock --workers 2 --store sqlite:…",
-             "startup_bytecode": "seedance-mock with its bytecode cached (as a pip install has it)"}
-    shown = [f"{names[k]} {v:.2f} s" for k, v in extra.items() if k in names]
-    lines = [f"Start-up to the first 200 on /_mock/health (median): {'; '.join(shown)}."] if shown else []
-    if "first_create_ms" in extra:
-        lines.append(f"Right after it: first create {extra['first_create_ms']:.1f} ms, first query "
-                     f"{extra['first_query_ms']:.1f} ms (medians).")
-    return lines
-
-
 def startup_only(args: argparse.Namespace, log: Callable[[str], None]) -> int:
     """`--only-startup`: the start-up figures and their check, printed (results files untouched)."""
     args.skip_memory = True
@@ -360,6 +283,8 @@ def main() -> int:
     parser.add_argument("--only-startup", action="store_true",
                         help="measure start-up to the first 200 only (default, --server waitress, --workers N) and "
                              "print it; writes no results file")
+    parser.add_argument("--startup-baseline", metavar="DIR",
+                        help="a checkout of another tree: its starts alternate with ours, ratios printed")
     parser.add_argument("--skip-prism", action="store_true")
     parser.add_argument("--skip-memory", action="store_true", help="skip the bytes-per-task measurement")
     parser.add_argument("--skip-waitress", action="store_true", help="no `--server waitress` rows")
