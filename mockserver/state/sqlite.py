@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import mmap
-import os
 import sqlite3
-import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +12,7 @@ from typing import Any, TypeVar
 from mockserver.state.errors import StoreError
 from mockserver.state.journal_entry import Entry, as_dict
 from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
+from mockserver.state.sqlite_shared import TASKS_SLOT, VERSION_SLOT, SharedCounters, TaskCache
 from mockserver.state.store import VERSION_KEY, R, Update
 from mockserver.state.tasks import FIELDS, Task
 
@@ -40,34 +38,6 @@ _HINT = "remove the file (it holds only emulator state) or point --store at anot
 COUNTER_SUFFIX = "-version"
 
 
-class SharedCounter:
-    """The control version mirrored in an 8-byte file beside the database, mapped into every process's
-    memory: checking it costs a memory read instead of a statement. It is written after the database's
-    counter moved (and after the change it announces was committed), so a reader that sees a new value
-    finds the change in the database; values only grow, so any change makes it differ from a reader's last."""
-
-    def __init__(self, path: str) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            if os.fstat(fd).st_size < 8:
-                os.ftruncate(fd, 8)
-            self._map = mmap.mmap(fd, 8)
-        finally:
-            os.close(fd)
-
-    def read(self) -> int:
-        """The last value written by any process."""
-        return int(struct.unpack_from("<q", self._map)[0])
-
-    def write(self, value: int) -> None:
-        """Publish a new value."""
-        struct.pack_into("<q", self._map, 0, value)
-
-    def close(self) -> None:
-        """Unmap."""
-        self._map.close()
-
-
 class SqliteStore:
     """Tasks, documents and the journal in one SQLite file; one connection per thread."""
 
@@ -78,12 +48,16 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # One writer at a time within this process: SQLite lets one connection write and makes the others
+        # wait in its busy handler, which sleeps whole milliseconds; a lock hands over in microseconds.
+        self._writing = threading.Lock()
         with self._errors("open"):
             self._conn().executescript(_SCHEMA)
-        self._counter: SharedCounter | None = None
+        self._counter: SharedCounters | None = None
+        self._tasks = TaskCache()
         if path not in ("", ":memory:"):
             try:
-                self._counter = SharedCounter(path + COUNTER_SUFFIX)
+                self._counter = SharedCounters(path + COUNTER_SUFFIX)
             except (OSError, ValueError) as exc:
                 raise StoreError(f"SQLite store {path}: cannot open {path}{COUNTER_SUFFIX} ({exc}); {_HINT}") from None
 
@@ -115,9 +89,14 @@ class SqliteStore:
         with self._errors(doing):
             return self._conn().execute(sql, args).fetchall()
 
+    def _write(self, doing: str, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        conn = self._conn()
+        with self._errors(doing), self._writing:
+            return conn.execute(sql, args)
+
     def _atomic(self, doing: str, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._conn()
-        with self._errors(doing):
+        with self._errors(doing), self._writing:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(conn)
@@ -135,7 +114,7 @@ class SqliteStore:
     def control_version(self) -> Any:
         if self._counter is None:
             return self.read(VERSION_KEY)
-        return self._counter.read()
+        return self._counter.read(VERSION_SLOT)
 
     def update(self, key: str, fn: Update[R]) -> R:
         def run(conn: sqlite3.Connection) -> R:
@@ -150,24 +129,25 @@ class SqliteStore:
         return self._atomic("update", run)
 
     def incr(self, key: str) -> int:
-        rows = self._query(
+        rows = self._write(
             "count",
             "INSERT INTO docs (key, value) VALUES (?, '1') "
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
             (key,),
-        )
+        ).fetchall()
         value = int(rows[0][0])
         if key == VERSION_KEY and self._counter is not None:
-            self._counter.write(value)
+            self._counter.publish(VERSION_SLOT, value)
         return value
 
     # -- tasks -------------------------------------------------------------------------------------
     def add_task(self, task: Task, max_in_flight: int | None, now: float) -> list[float] | None:
         insert = f"INSERT INTO tasks ({_COLUMNS}) VALUES ({_PLACEHOLDERS})"
         if max_in_flight is None:
-            with self._errors("insert"):
+            conn = self._conn()
+            with self._errors("insert"), self._writing:
                 try:
-                    self._conn().execute(insert, task.to_row())
+                    conn.execute(insert, task.to_row())
                 except sqlite3.IntegrityError:
                     raise KeyError(task.task_id) from None
             return None
@@ -187,21 +167,37 @@ class SqliteStore:
         return self._atomic("insert", run)
 
     def get_task(self, task_id: str) -> Task | None:
+        counter = self._counter
+        changes = counter.read(TASKS_SLOT) if counter is not None else -1
+        cached: Task | None = self._tasks.get(task_id, changes) if counter is not None else None
+        if cached is not None:
+            return cached
         rows = self._query("read", f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ?", (task_id,))
-        return Task.from_row(rows[0]) if rows else None
+        if not rows:
+            return None
+        task = Task.from_row(rows[0])
+        if counter is not None:
+            self._tasks.put(task_id, changes, task)
+        return task
+
+    def _tasks_changed(self) -> None:
+        # After the commit, before the caller is answered (sqlite_shared's docstring).
+        if self._counter is not None:
+            self._counter.bump(TASKS_SLOT)
+        self._tasks.clear()
 
     def swap_task(self, old: Task, new: Task) -> bool:
         assignments = ", ".join(f"{name} = ?" for name in FIELDS)
-        with self._errors("update"):
-            cursor = self._conn().execute(
-                f"UPDATE tasks SET {assignments} WHERE task_id = ? AND version = ?",
-                (*new.to_row(), old.task_id, old.version),
-            )
+        cursor = self._write("update", f"UPDATE tasks SET {assignments} WHERE task_id = ? AND version = ?",
+                             (*new.to_row(), old.task_id, old.version))
+        if cursor.rowcount == 1:
+            self._tasks_changed()
         return cursor.rowcount == 1
 
     def evict(self, before: float, retention: float) -> int:
-        with self._errors("evict"):
-            cursor = self._conn().execute("DELETE FROM tasks WHERE finished_at < ?", (before - retention,))
+        cursor = self._write("evict", "DELETE FROM tasks WHERE finished_at < ?", (before - retention,))
+        if cursor.rowcount:
+            self._tasks_changed()
         return cursor.rowcount
 
     def count_tasks(self) -> int:
@@ -228,7 +224,7 @@ class SqliteStore:
         return [{**json.loads(entry), "seq": seq} for seq, entry in rows]
 
     def journal_clear(self) -> None:
-        self._query("clear", "DELETE FROM journal")
+        self._write("clear", "DELETE FROM journal")
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def clear(self, keep: tuple[str, ...]) -> None:
@@ -239,6 +235,7 @@ class SqliteStore:
             conn.execute(f"DELETE FROM docs WHERE key NOT IN ({marks})", keep)
 
         self._atomic("reset", run)
+        self._tasks_changed()
 
     def close(self) -> None:
         with self._lock:
@@ -253,12 +250,14 @@ class SqliteStore:
     # -- the bound on stored tasks -------------------------------------------------------------------
     def evict_oldest_finished(self, now: float, count: int) -> int:
         """Drop up to `count` finished tasks, the earliest finished first (one statement: atomic)."""
-        with self._errors("evict"):
-            cursor = self._conn().execute(
-                "DELETE FROM tasks WHERE task_id IN "
-                "(SELECT task_id FROM tasks WHERE finished_at <= ? ORDER BY finished_at LIMIT ?)",
-                (now, count),
-            )
+        cursor = self._write(
+            "evict",
+            "DELETE FROM tasks WHERE task_id IN "
+            "(SELECT task_id FROM tasks WHERE finished_at <= ? ORDER BY finished_at LIMIT ?)",
+            (now, count),
+        )
+        if cursor.rowcount:
+            self._tasks_changed()
         return cursor.rowcount
 
     # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
