@@ -62,9 +62,11 @@ def test_rejected_megabyte_bodies_are_cheap(http: FlaskClient, name: str) -> Non
     body, error = SLOW_BODIES[name]
     assert len(body) <= 1_048_576
     best = float("inf")
-    for _ in range(3):  # best of three: the machine is shared
-        started = time.perf_counter()
+    # CPU time of this thread (the test client runs the app in it), best of three: what the body costs the
+    # emulator, not how busy the shared machine is (wall time failed under a parallel test run).
+    for _ in range(3):
+        started = time.thread_time()
         answer = http.post(CREATE, data=body, headers=JSON)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     assert answer.status_code == 400 and answer.get_json()["data"]["error"] == error
-    assert best < 0.05, f"{name}: {best * 1000:.0f} ms"
+    assert best < 0.05, f"{name}: {best * 1000:.0f} ms of CPU"
