@@ -14,6 +14,12 @@ from tests.mockserver.conftest import AUTH, CREATE
 JSON = {**AUTH, "Content-Type": "application/json"}
 
 
+@pytest.fixture(scope="module")
+def http(module_http: FlaskClient) -> FlaskClient:
+    """One app for the module: every body here is refused, whatever came before."""
+    return module_http
+
+
 @pytest.mark.parametrize("depth", [400, 700, 950])
 def test_deep_body_with_a_lone_surrogate_is_400_not_500(http: FlaskClient, depth: int) -> None:
     body = b'{"a":' * depth + b'"\\ud800"' + b"}" * depth
