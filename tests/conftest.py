@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,14 @@ def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def shared_store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each store that several processes can share."""
     return store_spec_for(str(request.param), tmp_path, request)
+
+
+def default_catalogue() -> tuple[Any, ...]:
+    """The coverage catalogue of openapi.yaml with a default emulator's settings, built with the very arguments
+    its ledger passes (web/coverage_views.py): `catalogue` caches on the arguments as given, so the tests and
+    the ledger share one build per process (a build costs ~1.5 s) instead of one each."""
+    from mockserver.spec.catalogue import catalogue
+    from mockserver.spec.loader import spec_path
+    from mockserver.web.app import DEFAULTS
+
+    return catalogue(str(spec_path()), int(DEFAULTS["MAX_BODY_BYTES"]), float(DEFAULTS["RETENTION_SECONDS"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -41,11 +42,22 @@ LAYER_MUST_NOT_USE: dict[str, set[str]] = {
 }
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A source file's syntax tree, parsed once for every test here (the tests only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of a source file's tree."""
+    return tuple(ast.walk(parsed(path)))
+
+
 def imports_of(path: Path) -> set[str]:
     """Dotted module names a source file imports (absolute imports only, at any depth)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes(path):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -103,7 +115,7 @@ def own_imports(path: Path, package: str) -> set[str]:
     they close a circle just the same, only later); `from package import submodule` counts as importing
     the submodule."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in nodes(path):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == package)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == package:
@@ -192,14 +204,14 @@ def test_modules_are_small_and_typed(package: str) -> None:
     for f in sources(package):
         lines = f.read_text(encoding="utf-8").count("\n")
         assert lines <= 450, f"{f.relative_to(REPO)} has {lines} lines"
-        assert ast.get_docstring(ast.parse(f.read_text(encoding="utf-8"))), f"{f.relative_to(REPO)} lacks a docstring"
+        assert ast.get_docstring(parsed(f)), f"{f.relative_to(REPO)} lacks a docstring"
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_public_names_have_docstrings(package: str) -> None:
     missing = []
     for f in sources(package):
-        tree = ast.parse(f.read_text(encoding="utf-8"))
+        tree = parsed(f)
         public = (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef) and not n.name.startswith("_"))
         missing.extend(f"{f.relative_to(REPO)}:{n.name}" for n in public if not ast.get_docstring(n))
     assert missing == []

@@ -73,10 +73,18 @@ def _id(example: tuple[Path, int, str]) -> str:
 
 
 def params(examples: list[tuple[Path, int, str]], heavy: bool = False) -> list[Any]:
-    """The examples as test parameters; the ones that run pytest or a contract check are `slow` (CI runs them,
-    the quick loop does not)."""
-    return [pytest.param(e, id=_id(e), marks=[pytest.mark.slow] if heavy or "seedance-contracts" in e[2] else [])
+    """The examples as test parameters; the ones that run pytest or a contract check, or start the emulator as a
+    process of its own, are `slow` (CI runs them, the quick loop does not)."""
+    return [pytest.param(e, id=_id(e), marks=[pytest.mark.slow] if heavy or _is_heavy(e[2]) else [])
             for e in examples]
+
+
+def _starts_emulator(code: str) -> bool:
+    return code.lstrip().startswith("seedance-mock")
+
+
+def _is_heavy(code: str) -> bool:
+    return "seedance-contracts" in code or _starts_emulator(code)
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +165,6 @@ def assert_no_conduct_findings(url: str, code: str = "") -> None:
         return
     findings = requests.get(f"{url}/_mock/coverage", timeout=60).json()["data"]["conduct"]
     assert findings == [], [(f["id"], f["detail"], f["example"]) for f in findings]
-
-
-def _starts_emulator(code: str) -> bool:
-    return code.lstrip().startswith("seedance-mock")
 
 
 @pytest.mark.parametrize("example", params(example_ids("sh", tested=False)))

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# pip builds the wheel and every test runs Python in a subprocess on it: slow (CI runs them).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

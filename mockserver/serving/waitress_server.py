@@ -216,6 +216,9 @@ class EmbeddedServer:
         if self._server is not None:
             return self
         self._server = build_server(self.app, self.options)
+        # stop() closes the sockets under the loop's poll(), which only notices when it times out: a short
+        # timeout lets stop() return at once (waitress' default, a second, is what every test paid).
+        self._server.adj.asyncore_loop_timeout = 0.05
         self._thread = threading.Thread(target=self._server.run, name="seedance-mock", daemon=True)
         self._thread.start()
         return self

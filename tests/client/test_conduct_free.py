@@ -34,6 +34,7 @@ def test_generate_and_download(seedance_mock: Any, api: SeedanceClient, tmp_path
     assert _findings(seedance_mock) == []
 
 
+@pytest.mark.slow  # waits 1.5 s in real time for the task to finish
 def test_wait_polls_calmly_until_done(seedance_mock: Any, api: SeedanceClient, tmp_path: Path) -> None:
     task = api.create_video(**FIELDS)
     finisher = threading.Timer(1.5, seedance_mock.control.complete_task, args=(task.task_id,))
@@ -46,6 +47,7 @@ def test_wait_polls_calmly_until_done(seedance_mock: Any, api: SeedanceClient, t
     assert _findings(seedance_mock) == []
 
 
+@pytest.mark.slow  # honours two Retry-After: 1 in real time
 def test_retries_wait_for_retry_after(seedance_mock: Any, api: SeedanceClient, tmp_path: Path) -> None:
     seedance_mock.control.inject_fault("429", operation="create", retry_after=1)
     task = api.create_video(headers=COMPLETE, **FIELDS)

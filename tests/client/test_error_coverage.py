@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from client import APIConnectionError, NotFoundError, RetryPolicy, SeedanceClient, ValidationError
-from mockserver.spec.catalogue import catalogue
-from mockserver.spec.loader import spec_path
+from tests.conftest import default_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = {"model": "seedance2.0-std", "prompt": "A heron over a misty lake", "duration": 5}
@@ -27,7 +26,7 @@ CLIENT_CANNOT_SEND = {
     "error:NOT_FOUND": "the client builds the two API paths itself: no other route is ever requested",
     "error:METHOD_NOT_ALLOWED": "the client sends only POST (create) and GET (query, download)",
 }
-EXTERNAL = [item for item in catalogue(str(spec_path()))
+EXTERNAL = [item for item in default_catalogue()
             if item.kind == "rule" and any(step["call"] == "control" for step in item.steps)]
 
 
@@ -50,7 +49,7 @@ def test_a_slow_answer_within_and_past_the_timeout(seedance_mock: Any) -> None:
     task = api.create_video(headers={"X-Seedance-Mock": "delay=0.05"}, **FIELDS)
     assert task.status == "queued"
     with pytest.raises(APIConnectionError):
-        api.get_task(task.task_id, headers={"X-Seedance-Mock": "delay=1.5"})
+        api.get_task(task.task_id, headers={"X-Seedance-Mock": "delay=0.8"})  # past 0.5 s
 
 
 def test_a_task_gone_after_its_retention(seedance_mock_inprocess: Any) -> None:

@@ -65,6 +65,7 @@ def test_the_unmutated_spec_survives_and_a_client_of_the_mutant_lets_it_survive(
     assert not survived.killed
 
 
+@pytest.mark.slow  # a mutation run (four spec mutants, each against the app and the client)
 def test_mutate_command_reports_the_score(capsys: pytest.CaptureFixture[str]) -> None:
     status = cli.main(["mutate", "--app-factory", "mockserver:create_app", "--client",
                        "client.validation:validate_body", "--spec", str(SPEC_PATH), "--only", "MD_DURATION_RANGE"])

@@ -38,6 +38,7 @@ def test_negative_only_never_creates_a_task() -> None:
     assert "stateful" not in report.cases
 
 
+@pytest.mark.slow  # a Schemathesis run (examples and fuzzing)
 def test_a_server_error_is_reported() -> None:
     app = create_app(STRICT_CONFIG)
 

@@ -54,6 +54,7 @@ def test_breakers_reach_the_boundary(body_strategies: BodyStrategies, rule: str,
     assert body_strategies.oracle.broken_rules(body) == {rule}
 
 
+@pytest.mark.slow  # a 150-example property run
 @settings(database=None, deadline=None, max_examples=150,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(data=BodyStrategies().noise())

@@ -66,6 +66,15 @@ def http(mock_app: Flask) -> FlaskClient:
     return mock_app.test_client()
 
 
+@pytest.fixture(scope="module")
+def module_http() -> Iterator[FlaskClient]:
+    """One app for a whole module whose every answer depends on its request alone (building an app costs
+    ~35 ms: a table of rows would pay it per row). Its creates stay far below every default bound."""
+    app = create_app({"CLOCK": FakeClock(), "SEED": 7})
+    yield app.test_client()
+    app.extensions[EXTENSION].backend.close()
+
+
 @pytest.fixture
 def backend(mock_app: Flask) -> Backend:
     state: MockState = mock_app.extensions[EXTENSION]

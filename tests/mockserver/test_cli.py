@@ -111,6 +111,7 @@ def test_sigterm_finishes_requests_in_flight_and_exits_0(args: list[str], tmp_pa
         stop(emulator)
 
 
+@pytest.mark.slow  # starts the emulator as a process of its own
 def test_control_token_and_instance_reach_the_app() -> None:
     with running(["--quiet", "--control-token", "s3cret", "--instance", "box-a"]) as emu:
         assert requests.get(emu.url + "/_mock/health", timeout=10).status_code == 403
@@ -119,6 +120,7 @@ def test_control_token_and_instance_reach_the_app() -> None:
         assert health.headers["Server"] == "seedance-mock"
 
 
+@pytest.mark.slow  # starts the emulator as a process of its own
 @pytest.mark.parametrize("module", [["-m", "mockserver"]])
 def test_command_line_prints_url_first_and_serves(module: list[str]) -> None:
     process = subprocess.Popen(
@@ -142,6 +144,7 @@ def test_command_line_prints_url_first_and_serves(module: list[str]) -> None:
         process.wait(timeout=10)
 
 
+@pytest.mark.slow  # starts `python -m mockserver` as a subprocess
 def test_command_line_rejects_a_bad_store() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mockserver", "--port", "0", "--store", "redis:x"],

@@ -14,6 +14,12 @@ from tests.mockserver.conftest import AUTH, CREATE
 JSON = {**AUTH, "Content-Type": "application/json"}
 
 
+@pytest.fixture(scope="module")
+def http(module_http: FlaskClient) -> FlaskClient:
+    """One app for the module: every body here is refused, whatever came before."""
+    return module_http
+
+
 @pytest.mark.parametrize("depth", [400, 700, 950])
 def test_deep_body_with_a_lone_surrogate_is_400_not_500(http: FlaskClient, depth: int) -> None:
     body = b'{"a":' * depth + b'"\\ud800"' + b"}" * depth
@@ -62,9 +68,11 @@ def test_rejected_megabyte_bodies_are_cheap(http: FlaskClient, name: str) -> Non
     body, error = SLOW_BODIES[name]
     assert len(body) <= 1_048_576
     best = float("inf")
-    for _ in range(3):  # best of three: the machine is shared
-        started = time.perf_counter()
+    # CPU time of this thread (the test client runs the app in it), best of three: what the body costs the
+    # emulator, not how busy the shared machine is (wall time failed under a parallel test run).
+    for _ in range(3):
+        started = time.thread_time()
         answer = http.post(CREATE, data=body, headers=JSON)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     assert answer.status_code == 400 and answer.get_json()["data"]["error"] == error
-    assert best < 0.05, f"{name}: {best * 1000:.0f} ms"
+    assert best < 0.05, f"{name}: {best * 1000:.0f} ms of CPU"

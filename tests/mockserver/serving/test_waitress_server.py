@@ -31,6 +31,7 @@ def test_embedded_server_serves_and_stops() -> None:
         _ = server.url
 
 
+@pytest.mark.slow  # 16 threads, 800 requests over HTTP: a small load test
 def test_concurrent_creates_and_reads_lose_nothing(live: EmbeddedServer) -> None:
     def worker(n: int) -> list[str]:
         session = requests.Session()

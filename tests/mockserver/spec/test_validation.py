@@ -18,6 +18,12 @@ SPEC_RULES = sorted(
 )
 
 
+@pytest.fixture(scope="module")
+def http(module_http: FlaskClient) -> FlaskClient:
+    """One app for the whole table: each answer here depends on its body alone."""
+    return module_http
+
+
 def post(http: FlaskClient, body: Any) -> Any:
     return http.post(CREATE, data=json.dumps(body), content_type="application/json", headers=AUTH)
 

@@ -52,8 +52,8 @@ def test_lifecycle_to_completed_with_result(http: FlaskClient, clock: FakeClock)
 
 
 @pytest.mark.parametrize("body", [[], [1], "x", 5, 5.5, True, None])
-def test_non_object_body_yields_only_body_object(http: FlaskClient, body: Any) -> None:
-    answer = assert_envelope(post_raw(http, json.dumps(body).encode()), 400, "VALIDATION_FAILED")
+def test_non_object_body_yields_only_body_object(module_http: FlaskClient, body: Any) -> None:
+    answer = assert_envelope(post_raw(module_http, json.dumps(body).encode()), 400, "VALIDATION_FAILED")
     assert answer["data"]["rules"] == ["BODY_OBJECT"]
     assert answer["data"]["violations"][0]["field"] == ""
 

@@ -16,12 +16,17 @@ def conduct(mock: Any) -> list[dict[str, Any]]:
     return found
 
 
+def real_time(ids: tuple[str, ...], waiting: set[str]) -> list[object]:
+    """The conduct ids as params; the clients that wait half a second or more in real time are `slow`."""
+    return [pytest.param(c, marks=pytest.mark.slow) if c in waiting else c for c in ids]
+
+
 def test_every_conduct_id_has_both_clients() -> None:
     assert set(BAD) == set(GOOD) == set(CONDUCT_IDS)
 
 
 @pytest.mark.seedance_misbehaves(*CONDUCT_IDS)
-@pytest.mark.parametrize("conduct_id", CONDUCT_IDS)
+@pytest.mark.parametrize("conduct_id", real_time(CONDUCT_IDS, {"polled-after-finished"}))
 def test_a_misbehaving_client_is_reported(seedance_mock: Any, conduct_id: str) -> None:
     BAD[conduct_id](seedance_mock.url, seedance_mock.token, seedance_mock.control)
     found = conduct(seedance_mock)
@@ -31,7 +36,7 @@ def test_a_misbehaving_client_is_reported(seedance_mock: Any, conduct_id: str) -
     assert finding["token"].startswith("sk_t~")
 
 
-@pytest.mark.parametrize("conduct_id", CONDUCT_IDS)
+@pytest.mark.parametrize("conduct_id", real_time(CONDUCT_IDS, {"retry-after-ignored", "poll-too-fast"}))
 def test_a_careful_client_is_not(seedance_mock: Any, conduct_id: str) -> None:
     GOOD[conduct_id](seedance_mock.url, seedance_mock.token, seedance_mock.control)
     assert conduct(seedance_mock) == []

@@ -3,6 +3,7 @@ no cross-site writes, the control token when set; OPTIONS answers in the envelop
 from __future__ import annotations
 
 import pytest
+from flask.testing import FlaskClient
 
 from mockserver import create_app
 from tests.mockserver.conftest import (
@@ -61,14 +62,13 @@ def test_options_answers_in_the_envelope() -> None:
         ({}, True),
     ],
 )
-def test_cross_site_writes_are_refused(headers: dict[str, str], allowed: bool) -> None:
-    http = create_app().test_client()
-    answer = http.post("/_mock/reset", headers=headers)
+def test_cross_site_writes_are_refused(module_http: FlaskClient, headers: dict[str, str], allowed: bool) -> None:
+    answer = module_http.post("/_mock/reset", headers=headers)
     if allowed:
         assert answer.status_code == 200
     else:
         assert_envelope(answer, 403, "FORBIDDEN")
-    assert http.get("/_mock/health", headers=headers).status_code == 200  # reads stay open
+    assert module_http.get("/_mock/health", headers=headers).status_code == 200  # reads stay open
 
 
 def test_control_is_loopback_only_by_default(clock: FakeClock) -> None:

@@ -23,8 +23,8 @@ from tests.mockserver.conftest import (
     [("fault=429", 429, "RATE_LIMITED"), ("fault=500", 500, "INTERNAL_ERROR"),
      ("fault=502", 502, "BAD_GATEWAY"), ("fault=503", 503, "SERVICE_UNAVAILABLE")],
 )
-def test_header_fault(http: FlaskClient, directive: str, status: int, error_id: str) -> None:
-    answer = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": directive})
+def test_header_fault(module_http: FlaskClient, directive: str, status: int, error_id: str) -> None:
+    answer = module_http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": directive})
     assert_envelope(answer, status, error_id)
 
 
@@ -53,8 +53,8 @@ def test_header_outcomes(http: FlaskClient, clock: FakeClock) -> None:
     "explode", "fault=418", "fail-at=later", "delay=abc", "delay=-1", "complete=1",
     "fail; complete", "complete; fail=x",
 ])
-def test_bad_header_directive_is_400(http: FlaskClient, header: str) -> None:
-    answer = http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": header})
+def test_bad_header_directive_is_400(module_http: FlaskClient, header: str) -> None:
+    answer = module_http.post(CREATE, json=std_body(), headers={**AUTH, "X-Seedance-Mock": header})
     assert_envelope(answer, 400, "INVALID_DIRECTIVE")
 
 

@@ -19,8 +19,8 @@ from tests.mockserver.conftest import (
 
 
 @pytest.mark.parametrize("path", ["/nothing", "/api", "/api/open-api/v1/videos/", "/api/open-api/v2/seedance/videos"])
-def test_unknown_route_is_404_envelope(http: FlaskClient, path: str) -> None:
-    assert_envelope(http.get(path, headers=AUTH), 404, "NOT_FOUND")
+def test_unknown_route_is_404_envelope(module_http: FlaskClient, path: str) -> None:
+    assert_envelope(module_http.get(path, headers=AUTH), 404, "NOT_FOUND")
 
 
 @pytest.mark.parametrize(
@@ -35,8 +35,8 @@ def test_unknown_route_is_404_envelope(http: FlaskClient, path: str) -> None:
         ("PATCH", get_path("vid_x"), "GET, HEAD"),
     ],
 )
-def test_wrong_method_is_405_with_allow(http: FlaskClient, method: str, path: str, allow: str) -> None:
-    answer = http.open(path, method=method, headers=AUTH)
+def test_wrong_method_is_405_with_allow(module_http: FlaskClient, method: str, path: str, allow: str) -> None:
+    answer = module_http.open(path, method=method, headers=AUTH)
     assert_envelope(answer, 405, "METHOD_NOT_ALLOWED")
     assert answer.headers["Allow"] == allow
 

@@ -16,6 +16,12 @@ from tests.mockserver.conftest import (
 )
 
 
+@pytest.fixture(scope="module")
+def http(module_http: FlaskClient) -> FlaskClient:
+    """One app for the module: each answer here depends on its body alone."""
+    return module_http
+
+
 @pytest.mark.parametrize(
     ("data", "why"),
     [

@@ -25,10 +25,10 @@ from tests.mockserver.conftest import (
     "header",
     [None, "", "Bearer", "Bearer ", "Basic c2s6eA==", "Token sk_test", "sk_test"],
 )
-def test_missing_or_malformed_auth_is_401(http: FlaskClient, header: str | None) -> None:
+def test_missing_or_malformed_auth_is_401(module_http: FlaskClient, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    assert_envelope(http.post(CREATE, json=std_body(), headers=headers), 401, "UNAUTHORIZED")
-    assert_envelope(http.get(get_path("vid_x"), headers=headers), 401, "UNAUTHORIZED")
+    assert_envelope(module_http.post(CREATE, json=std_body(), headers=headers), 401, "UNAUTHORIZED")
+    assert_envelope(module_http.get(get_path("vid_x"), headers=headers), 401, "UNAUTHORIZED")
 
 
 def test_bearer_scheme_is_case_insensitive(http: FlaskClient) -> None:
@@ -60,8 +60,8 @@ def test_tenancy_other_token_gets_404_like_a_missing_task(http: FlaskClient) -> 
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", ""])
-def test_wrong_content_type_is_415(http: FlaskClient, content_type: str) -> None:
-    answer = post_raw(http, json.dumps(std_body()).encode(), content_type=content_type)
+def test_wrong_content_type_is_415(module_http: FlaskClient, content_type: str) -> None:
+    answer = post_raw(module_http, json.dumps(std_body()).encode(), content_type=content_type)
     assert_envelope(answer, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
