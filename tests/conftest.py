@@ -165,6 +165,20 @@ def shared_store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return store_spec_for(str(request.param), tmp_path, request)
 
 
+# Modules whose every costly test is slow and which build those tests while being collected: Schemathesis makes
+# its coverage-phase cases at collection (~2.5 s in each process, each xdist worker included), before `-m`
+# deselects them. A run that deselects slow tests (the quick loop, `-m "not slow"`) does not collect them.
+COLLECTED_ONLY_WITH_SLOW = ("tests/mockserver/test_schemathesis.py",)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Skip collecting COLLECTED_ONLY_WITH_SLOW when the run deselects slow tests."""
+    if str(config.getoption("markexpr", "")).replace(" ", "") != "notslow":
+        return None
+    relative = collection_path.as_posix()
+    return True if any(relative.endswith(name) for name in COLLECTED_ONLY_WITH_SLOW) else None
+
+
 def default_catalogue() -> tuple[Any, ...]:
     """The coverage catalogue of openapi.yaml with a default emulator's settings, built with the very arguments
     its ledger passes (web/coverage_views.py): `catalogue` caches on the arguments as given, so the tests and

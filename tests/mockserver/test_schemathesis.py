@@ -1,4 +1,6 @@
-"""Schemathesis in-process against the emulator: every check, positive, negative and stateful (the spec's link)."""
+"""Schemathesis in-process against the emulator: every check, positive, negative and stateful (the spec's link).
+
+Not collected by the quick loop (`-m "not slow"`: tests/conftest.py, COLLECTED_ONLY_WITH_SLOW); CI runs it."""
 
 from __future__ import annotations
 
