@@ -25,6 +25,7 @@ from typing import Any
 from mockserver.state.errors import ApiError
 from mockserver.state.forcing import DEFAULT_FAIL_REASON
 from mockserver.state.journal_access import JournalAccess
+from mockserver.state.journal_writer import WRITERS_KEY
 from mockserver.state.queries import TASK_SCAN, TaskFilter
 from mockserver.state.store import VERSION_KEY, Store
 from mockserver.state.tasks import Task
@@ -356,7 +357,7 @@ class Backend(JournalAccess):
         self._journal.drop_ledger()
         if self._journal.batched:
             self._journal.settle()  # entries other instances queued before the reset land before it
-        self.store.clear(keep=(VERSION_KEY, "secret"))
+        self.store.clear(keep=(VERSION_KEY, "secret", WRITERS_KEY))
         self.store.ledger_clear()
         self.store.incr(VERSION_KEY)
         self.sync()

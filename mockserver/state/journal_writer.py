@@ -4,14 +4,21 @@ A journal write per request would be one more round trip (Redis) or one more wri
 across processes (SQLite). So for shared stores each instance queues its entries and a background thread
 writes them together every FLUSH_SECONDS (or as soon as BATCH entries wait). Readers wait READ_DELAY first,
 so a journal read shows every request answered before the read began, whichever instance answered it.
+
+Who is there to wait for: each writer registers in the store's WRITERS_KEY document before it queues its first
+entry, refreshes that every REFRESH_SECONDS from its thread and leaves at close; a reader alone in the document
+(one instance, the usual case in a test) reads at once. A registration lapses after WRITER_TTL without refresh
+(a crashed instance), so readers keep waiting for it until then: the safe side.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
+import uuid
 from typing import Any
 
 from mockserver.state.errors import StoreError
@@ -23,6 +30,9 @@ FLUSH_SECONDS = 0.02
 READ_DELAY = 0.06  # > FLUSH_SECONDS, with room for a flush that is under way
 BATCH = 64
 MAX_PENDING = 10_000  # if the store is down, the oldest queued entries are dropped past this
+WRITERS_KEY = "journal-writers"  # {writer id: wall-clock expiry}; kept across resets
+REFRESH_SECONDS = 20.0
+WRITER_TTL = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,8 @@ class JournalWriter:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._owner_pid = 0
+        self._id = ""  # this writer's name in WRITERS_KEY (new after a fork), "" until registered
+        self._refreshed = 0.0
 
     def add(self, entry: Entry, size: int) -> None:
         """Record one entry (written at once, or within FLUSH_SECONDS)."""
@@ -76,10 +88,31 @@ class JournalWriter:
                     log.warning("%d journal entries lost: %s", len(batch), exc)
 
     def settle(self) -> None:
-        """Before a read: write ours, then give every other instance time to write theirs."""
+        """Before a read: write ours, then give every other instance time to write theirs (none: no wait)."""
         self.flush()
-        if self.batched:
+        if self.batched and self._others_write():
             time.sleep(READ_DELAY)
+
+    # -- who else writes to this store --------------------------------------------------------------
+    def _register(self, leaving: bool = False) -> None:
+        me, now = self._id, time.time()
+
+        def change(doc: Any) -> tuple[dict[str, float], None]:
+            writers = {k: float(v) for k, v in (doc or {}).items() if float(v) > now and k != me}
+            if not leaving:
+                writers[me] = now + WRITER_TTL
+            return writers, None
+
+        self._store.update(WRITERS_KEY, change)
+        self._refreshed = now
+
+    def _others_write(self) -> bool:
+        try:
+            writers = self._store.read(WRITERS_KEY) or {}
+        except StoreError:
+            return True  # cannot tell: wait, as for another instance
+        now = time.time()
+        return any(k != self._id and float(v) > now for k, v in writers.items())
 
     def drop_pending(self) -> None:
         """Forget queued entries (a reset or a journal clear happened after them)."""
@@ -129,6 +162,11 @@ class JournalWriter:
         with self._lock:
             if self._thread is not None and self._owner_pid == os.getpid():
                 return
+            self._id = uuid.uuid4().hex[:16]
+            try:
+                self._register()  # before the first entry waits in the queue (the module docstring)
+            except StoreError as exc:
+                log.warning("journal writer not registered (readers elsewhere may miss entries): %s", exc)
             self._owner_pid = os.getpid()
             self._thread = threading.Thread(target=self._run, name="seedance-mock-journal", daemon=True)
             self._thread.start()
@@ -138,7 +176,15 @@ class JournalWriter:
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
             self.flush()
+            if time.time() - self._refreshed >= REFRESH_SECONDS:
+                try:
+                    self._register()
+                except StoreError as exc:
+                    log.warning("journal writer registration not refreshed: %s", exc)
 
     def close(self) -> None:
-        """Write what is queued (at shutdown)."""
+        """Write what is queued, and leave the writers' document (at shutdown)."""
         self.flush()
+        if self._id and self._owner_pid == os.getpid():
+            with contextlib.suppress(StoreError):  # else it lapses after WRITER_TTL
+                self._register(leaving=True)

@@ -1,0 +1,79 @@
+"""A journal read waits for other instances' writers only when there are other writers: one instance alone
+on a shared store reads at once, two wait and each sees the other's entries; a reset keeps the registry,
+and a writer that leaves or lapses stops counting."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from mockserver.state import journal_writer
+from mockserver.state.backend import Backend, BackendConfig
+from mockserver.state.journal_writer import WRITERS_KEY
+from mockserver.state.stores import open_store
+from tests.conftest import SHARED_STORE_KINDS, kind_params, store_spec_for
+
+
+@pytest.fixture(params=kind_params(SHARED_STORE_KINDS))
+def spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return store_spec_for(str(request.param), tmp_path, request)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every READ_DELAY sleep of the journal writer, recorded (and still slept)."""
+    slept: list[float] = []
+    real = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real(seconds)
+
+    monkeypatch.setattr(journal_writer.time, "sleep", sleep)
+    return slept
+
+
+def backend(spec: str) -> Backend:
+    return Backend(BackendConfig(), {}, open_store(spec))
+
+
+def entry(path: str) -> dict[str, object]:
+    return {"method": "GET", "path": path, "status": 200}
+
+
+def test_one_instance_alone_reads_its_journal_without_waiting(spec: str, waits: list[float]) -> None:
+    alone = backend(spec)
+    alone.record(entry("/one"))
+    assert [e["path"] for e in alone.journal()] == ["/one"]
+    assert waits == []
+    alone.close()
+
+
+def test_two_instances_wait_for_each_other_and_see_each_others_entries(spec: str, waits: list[float]) -> None:
+    first, second = backend(spec), backend(spec)
+    first.record(entry("/first"))
+    second.record(entry("/second"))  # queued in the second's writer: the first's read must wait for it
+    assert sorted(e["path"] for e in first.journal()) == ["/first", "/second"]
+    assert waits == [journal_writer.READ_DELAY]
+    first.reset()  # a reset keeps who writes here
+    assert set(first.store.read(WRITERS_KEY)) == {first._journal._id, second._journal._id}
+    second.close()  # leaves the registry: the first is alone again
+    waits.clear()
+    first.journal()
+    assert waits == []
+    first.close()
+
+
+def test_a_writer_that_stopped_refreshing_lapses(spec: str, waits: list[float]) -> None:
+    first = backend(spec)
+    first.record(entry("/first"))
+    first.store.update(WRITERS_KEY, lambda doc: ({**doc, "crashed": time.time() + 30}, None))
+    first.journal()
+    assert waits == [journal_writer.READ_DELAY]  # a live registration: wait for it
+    first.store.update(WRITERS_KEY, lambda doc: ({**doc, "crashed": time.time() - 1}, None))
+    waits.clear()
+    first.journal()
+    assert waits == []
+    first.close()
