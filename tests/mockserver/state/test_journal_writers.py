@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,18 +22,26 @@ def spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return store_spec_for(str(request.param), tmp_path, request)
 
 
+class RecordingTime:
+    """The `time` module as journal_writer sees it, with its sleeps recorded (and still slept)."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        time.sleep(seconds)
+
+
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every READ_DELAY sleep of the journal writer, recorded (and still slept)."""
-    slept: list[float] = []
-    real = time.sleep
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        real(seconds)
-
-    monkeypatch.setattr(journal_writer.time, "sleep", sleep)
-    return slept
+    """Every sleep of the journal writer (only its readers sleep: READ_DELAY), not other modules'."""
+    recording = RecordingTime()
+    monkeypatch.setattr(journal_writer, "time", recording)
+    return recording.slept
 
 
 def backend(spec: str) -> Backend:
