@@ -54,6 +54,7 @@ class JournalWriter:
         self._owner_pid = 0
         self._id = ""  # this writer's name in WRITERS_KEY (new after a fork), "" until registered
         self._refreshed = 0.0
+        self._closed = threading.Event()
 
     def add(self, entry: Entry, size: int) -> None:
         """Record one entry (written at once, or within FLUSH_SECONDS)."""
@@ -172,18 +173,20 @@ class JournalWriter:
             self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while not self._closed.is_set():
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()
             self.flush()
-            if time.time() - self._refreshed >= REFRESH_SECONDS:
+            if time.time() - self._refreshed >= REFRESH_SECONDS and not self._closed.is_set():
                 try:
                     self._register()
-                except StoreError as exc:
+                except Exception as exc:  # the writer thread must outlive any store trouble
                     log.warning("journal writer registration not refreshed: %s", exc)
 
     def close(self) -> None:
-        """Write what is queued, and leave the writers' document (at shutdown)."""
+        """Write what is queued, leave the writers' document and stop the thread (at shutdown)."""
+        self._closed.set()
+        self._wake.set()
         self.flush()
         if self._id and self._owner_pid == os.getpid():
             with contextlib.suppress(StoreError):  # else it lapses after WRITER_TTL

@@ -111,7 +111,7 @@ class RedisStore:
     def _errors(self, doing: str) -> Iterator[None]:
         try:
             yield
-        except (redis.RedisError, OSError) as exc:
+        except (redis.RedisError, redis.exceptions.RedisClusterException, OSError) as exc:
             raise StoreError(
                 f"Redis store {self.url} (prefix {self.prefix}): cannot {doing} ({exc}); "
                 "check that redis-server runs there and is reachable"

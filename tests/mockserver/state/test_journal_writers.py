@@ -86,3 +86,27 @@ def test_a_writer_that_stopped_refreshing_lapses(spec: str, waits: list[float]) 
     first.journal()
     assert waits == []
     first.close()
+
+
+def test_the_writer_thread_outlives_a_failing_refresh_and_stops_at_close(
+        spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_writer, "REFRESH_SECONDS", 0.0)  # a refresh on every pass of the thread
+    monkeypatch.setattr(journal_writer, "FLUSH_SECONDS", 0.005)
+    first = backend(spec)
+    first.record(entry("/first"))
+    writer = first._journal
+    failures: list[int] = []
+
+    def broken(leaving: bool = False) -> None:
+        failures.append(1)
+        raise RuntimeError("not a StoreError: e.g. a closed cluster client")
+
+    monkeypatch.setattr(writer, "_register", broken)
+    deadline = time.monotonic() + 5
+    while len(failures) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(failures) >= 3 and writer._thread is not None and writer._thread.is_alive()
+    monkeypatch.undo()
+    first.close()
+    writer._thread.join(timeout=2)
+    assert not writer._thread.is_alive()
