@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 import threading
 from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
 from typing import Any
 
 from mockserver.state.journal_entry import Entry, as_dict
@@ -83,21 +85,26 @@ class MemoryStore:
             return True
 
     def evict(self, before: float, retention: float) -> int:
-        dropped = 0
         with self._lock:
-            # The heap holds finished_at; an entry is stale when the task was re-timed (forced) since.
-            while self._expiry and self._expiry[0][0] + retention < before:
-                finished_at, task_id = heapq.heappop(self._expiry)
-                task = self._tasks.get(task_id)
-                if task is None or task.finished_at != finished_at:
-                    continue
-                del self._tasks[task_id]
-                owned = self._by_owner.get(task.owner)
-                if owned is not None:
-                    owned.discard(task_id)
-                    if not owned:
-                        del self._by_owner[task.owner]
-                dropped += 1
+            return self._drop_finished(lambda finished_at: finished_at + retention < before, math.inf)
+
+    def _drop_finished(self, expired: Callable[[float], bool], limit: float) -> int:
+        """Pop the expiry heap while its earliest entry is `expired`, dropping at most `limit` tasks (the
+        caller holds the lock). The heap holds finished_at; an entry is stale when the task was re-timed
+        (forced) since: its current entry is elsewhere in the heap."""
+        dropped = 0
+        while self._expiry and dropped < limit and expired(self._expiry[0][0]):
+            finished_at, task_id = heapq.heappop(self._expiry)
+            task = self._tasks.get(task_id)
+            if task is None or task.finished_at != finished_at:
+                continue
+            del self._tasks[task_id]
+            owned = self._by_owner.get(task.owner)
+            if owned is not None:
+                owned.discard(task_id)
+                if not owned:
+                    del self._by_owner[task.owner]
+            dropped += 1
         return dropped
 
     def count_tasks(self) -> int:
@@ -170,21 +177,9 @@ class MemoryStore:
     # -- the bound on stored tasks -------------------------------------------------------------------
     def evict_oldest_finished(self, now: float, count: int) -> int:
         """Drop up to `count` finished tasks, the earliest finished first (the expiry heap's order)."""
-        dropped = 0
         with self._lock:
-            while self._expiry and dropped < count and self._expiry[0][0] <= now:
-                finished_at, task_id = heapq.heappop(self._expiry)
-                task = self._tasks.get(task_id)
-                if task is None or task.finished_at != finished_at:
-                    continue  # re-timed (forced) since: its current entry is elsewhere in the heap
-                del self._tasks[task_id]
-                owned = self._by_owner.get(task.owner)
-                if owned is not None:
-                    owned.discard(task_id)
-                    if not owned:
-                        del self._by_owner[task.owner]
-                dropped += 1
-        return dropped
+            return self._drop_finished(lambda finished_at: finished_at <= now, count)
+
     # -- coverage ledger (state/ledger.py) -----------------------------------------------------------
     def _ledger_state(self) -> tuple[Counter[str], OrderedDict[str, deque[list[Any]]]]:
         found: tuple[Counter[str], OrderedDict[str, deque[list[Any]]]] | None = self.__dict__.get("_ledger")
