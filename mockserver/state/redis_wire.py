@@ -8,7 +8,9 @@ client-side cache needs Redis 7.4, Debian ships 7.0; `CLIENT TRACKING ... REDIRE
 
 How the cache stays true: every cached key is read on one tracking connection whose invalidation messages
 Redis redirects to a subscriber connection of ours. Before any cached value is used, the subscriber's socket
-is drained without blocking, under the same lock as the reads. Redis writes the invalidations of a command
+is checked: a hit is served without the lock only when no byte waits there (a peek that keeps the GIL) and no
+thread is applying what it read; otherwise the socket is drained without blocking, under the lock of the
+reads. Redis writes the invalidations of a command
 to the subscribers' sockets in the same pass of its event loop as the command's answer (just after it), so a
 writer that changes a cached key sends one more command (`fence`) and waits for its answer: by then every
 subscriber's message has left Redis, and a request that starts after the change was acknowledged finds it
