@@ -167,16 +167,17 @@ class SqliteStore:
         return self._atomic("insert", run)
 
     def get_task(self, task_id: str) -> Task | None:
-        counter = self._counter
-        changes = counter.read(TASKS_SLOT) if counter is not None else -1
-        cached: Task | None = self._tasks.get(task_id, changes) if counter is not None else None
-        if cached is not None:
-            return cached
+        counter = self._counter  # None (an in-memory database): nothing is cached
+        changes = counter.read(TASKS_SLOT) if counter is not None else None
+        if changes is not None:
+            cached: Task | None = self._tasks.get(task_id, changes)
+            if cached is not None:
+                return cached
         rows = self._query("read", f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ?", (task_id,))
         if not rows:
             return None
         task = Task.from_row(rows[0])
-        if counter is not None:
+        if changes is not None:
             self._tasks.put(task_id, changes, task)
         return task
 
