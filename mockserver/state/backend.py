@@ -187,7 +187,9 @@ class Backend(JournalAccess):
             due = self._creates_since_count >= _EVICT_EVERY or self._known_tasks >= bound - _EVICT_EVERY
         if not due:
             return
-        count = self.store.count_tasks()
+        count = self.store.tasks_counted()
+        if count >= bound:
+            count = self.store.count_tasks()  # the free count may predate a reset or another instance's eviction
         if count >= bound:
             count -= self.store.evict_oldest_finished(now, count - bound + 1 + bound // 100)
         with self._lock:

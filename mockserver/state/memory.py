@@ -110,6 +110,9 @@ class MemoryStore:
     def count_tasks(self) -> int:
         return len(self._tasks)
 
+    def tasks_counted(self) -> int:
+        return len(self._tasks)
+
     def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
         with self._lock:
             if owner is not None:

@@ -139,9 +139,9 @@ class RedisClusterStore(RedisStore):
         if not self._call("insert", lambda: self._redis.set(task_key, task.to_json(), nx=True)):
             self._call("insert", lambda: self._redis.zrem(owner_key, task.task_id))
             raise KeyError(task.task_id)
-        self._call("insert", lambda: self._scripts["index"](
+        self._counted = int(self._call("insert", lambda: self._scripts["index"](
             keys=[self._key("finish"), self._key("created")],
-            args=[task.task_id, repr(task.finished_at), repr(task.created_at)]))
+            args=[task.task_id, repr(task.finished_at), repr(task.created_at)])))
         return None
 
     def get_task(self, task_id: str) -> Task | None:

@@ -33,6 +33,8 @@ def scripts_for(fields: tuple[str, ...] = FIELDS) -> Scripts:
     """The scripts for tasks whose rows list `fields` in this order."""
     version, owner = lua_field(fields, "version"), lua_field(fields, "owner")
     # KEYS: task, owner zset, finish zset, created zset. ARGV: id, value, finished_at, created_at, cap, now.
+    # Answers {-1} (id taken), {1, finish times in flight...} (owner at its cap) or {0, tasks stored}: the
+    # count comes free with the insert, so the task bound needs no ZCARD of its own.
     add = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
 local cap = tonumber(ARGV[5])
@@ -48,7 +50,7 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-return {0}
+return {0, redis.call('ZCARD', KEYS[3])}
 """
     # KEYS: task, owner zset, finish zset. ARGV: id, expected version, new value, new finished_at.
     swap = f"""
@@ -159,7 +161,7 @@ return 1
     index = """
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-return 1
+return redis.call('ZCARD', KEYS[1])
 """
     return Scripts(add, swap, evict, journal, journal_read, journal_before, reserve, compare_and_set, index)
 

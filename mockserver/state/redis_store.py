@@ -75,6 +75,7 @@ class RedisStore:
         self.url = connection_url(url)
         self.prefix = check_prefix(prefix)
         self.namespace = prefix + SEPARATOR
+        self._counted: int | None = None  # the task count the last insert answered (tasks_counted)
         self._redis = self._client()
         self._register()
         with self._errors("reach"):
@@ -165,7 +166,10 @@ class RedisStore:
                                                                             retry=False))
         if int(answer[0]) == -1:
             raise KeyError(task.task_id)
-        return None if int(answer[0]) == 0 else [float(f) for f in answer[1:]]
+        if int(answer[0]) != 0:
+            return [float(f) for f in answer[1:]]
+        self._counted = int(answer[1])
+        return None
 
     def get_task(self, task_id: str) -> Task | None:
         return self._call("read", lambda: self._cache.get(self._task_key(task_id), _task, keep_missing=False))
@@ -187,6 +191,10 @@ class RedisStore:
 
     def count_tasks(self) -> int:
         return int(self._call("count", lambda: self._redis.zcard(self._key("finish"))))
+
+    def tasks_counted(self) -> int:
+        counted, self._counted = self._counted, None  # used once: the next insert answers a fresh one
+        return self.count_tasks() if counted is None else counted
 
     def _tasks(self, ids: list[Any]) -> list[Task]:
         if not ids:

@@ -204,6 +204,9 @@ class SqliteStore:
     def count_tasks(self) -> int:
         return int(self._query("count", "SELECT COUNT(*) FROM tasks")[0][0])
 
+    def tasks_counted(self) -> int:
+        return self.count_tasks()
+
     def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
         where, args = ("WHERE owner = ?", (owner, limit)) if owner is not None else ("", (limit,))
         sql = f"SELECT {_COLUMNS} FROM tasks {where} ORDER BY created_at DESC LIMIT ?"

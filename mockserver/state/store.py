@@ -62,6 +62,11 @@ class Store(Protocol):
     def count_tasks(self) -> int:
         """Number of stored tasks."""
 
+    def tasks_counted(self) -> int:
+        """The task count for the task bound: what this instance's last insert learned with it when the
+        store answers it for free (Redis), else `count_tasks()`. May be stale; the bound recounts before
+        it acts on a full store."""
+
     def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
         """Up to `limit` tasks, newest first (of one owner when given); reads about `limit` tasks, not every
         task of the owner."""

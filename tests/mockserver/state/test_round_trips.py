@@ -80,6 +80,20 @@ def test_redis_one_command_per_create_query_and_rejected_create(redis_server: st
     counter.close()
 
 
+def test_redis_the_task_bound_counts_without_a_command_of_its_own(redis_server: str) -> None:
+    # The bound counts the store every 64 creates: the count comes with the insert's answer. What remains
+    # beyond one command per create is the eviction sweep every 64 writes.
+    app = create_app({"STORE": f"{redis_server}?prefix=rt{uuid.uuid4().hex[:8]}"})
+    http = warm(app)
+    for _ in range(63):  # to the first sweep, which also connects and loads its script once
+        assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
+    counter = CommandCounter(redis_server)
+    for _ in range(192):
+        assert http.post(CREATE, json=std_body(), headers=AUTH).status_code == 200
+    assert counter.mark() == 192 + 3, counter.last[-10:]
+    counter.close()
+
+
 def test_sqlite_one_statement_per_create_query_and_rejected_create(tmp_path: Path) -> None:
     app = create_app({"STORE": f"sqlite:{tmp_path / 'rt.db'}"})
     http = warm(app)
