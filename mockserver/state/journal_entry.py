@@ -7,7 +7,11 @@ the raw pieces and the dict is built on the first read (memory store) or on the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+# One encoder for every entry the shared stores write (json.dumps with options builds one per call).
+_ENTRY_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 class LazyEntry:
@@ -39,3 +43,8 @@ Entry = dict[str, Any] | LazyEntry
 def as_dict(entry: Entry) -> dict[str, Any]:
     """The entry as a dict (materialising a lazy one)."""
     return entry.materialize() if isinstance(entry, LazyEntry) else entry
+
+
+def entry_json(entry: Entry) -> str:
+    """The entry as the JSON text a shared store keeps (UTF-8 as is, not escaped)."""
+    return _ENTRY_JSON.encode(as_dict(entry))

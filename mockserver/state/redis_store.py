@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from mockserver.state.errors import StoreError
-from mockserver.state.journal_entry import Entry, as_dict
+from mockserver.state.journal_entry import Entry, entry_json
 from mockserver.state.ledger import DOWNLOADS_KEY, LedgerBatch, LedgerSnapshot
 from mockserver.state.redis_scripts import SCRIPTS
 from mockserver.state.redis_wire import TrackedCache, Wire
@@ -229,7 +229,7 @@ class RedisStore:
         return [self._key("journal"), self._doc_key("journal-seq"), self._key("journal-bytes")]
 
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
-        texts = (json.dumps(as_dict(entry), ensure_ascii=False) for entry, _ in entries)
+        texts = (entry_json(entry) for entry, _ in entries)
         args: list[str | int] = [max_entries, max_bytes, *texts]
         keys = self._journal_keys()
         self._call("journal", lambda: self._scripts["journal"](keys=keys, args=args))
@@ -327,7 +327,7 @@ class RedisStore:
         """`journal_append` and `ledger_add` in one script: one round trip per batch."""
         ledger_keys, payload = self._ledger_keys(batch)
         keys = [*self._journal_keys(), *ledger_keys]
-        texts = (json.dumps(as_dict(entry), ensure_ascii=False) for entry, _ in entries)
+        texts = (entry_json(entry) for entry, _ in entries)
         args: list[str | int] = [max_entries, max_bytes, payload, *texts]
         script = self._ledger_script("journal_ledger", _JOURNAL_LEDGER)
         self._call("journal", lambda: script(keys=keys, args=args))

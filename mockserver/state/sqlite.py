@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from mockserver.state.errors import StoreError
-from mockserver.state.journal_entry import Entry, as_dict
+from mockserver.state.journal_entry import Entry, entry_json
 from mockserver.state.ledger import LedgerBatch, LedgerSnapshot, event_cap, max_tokens
 from mockserver.state.sqlite_shared import TASKS_SLOT, VERSION_SLOT, SharedCounters, TaskCache
 from mockserver.state.store import VERSION_KEY, R, Update
@@ -214,7 +214,7 @@ class SqliteStore:
 
     # -- journal -----------------------------------------------------------------------------------
     def journal_append(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int) -> None:
-        rows = [(size, json.dumps(as_dict(entry), ensure_ascii=False)) for entry, size in entries]
+        rows = [(size, entry_json(entry)) for entry, size in entries]
 
         self._atomic("journal", lambda conn: _journal_rows(conn, rows, max_entries, max_bytes))
 
@@ -297,7 +297,7 @@ class SqliteStore:
     def journal_append_ledger(self, entries: list[tuple[Entry, int]], max_entries: int, max_bytes: int,
                               batch: LedgerBatch) -> None:
         """`journal_append` and `ledger_add` in one transaction."""
-        rows = [(size, json.dumps(as_dict(entry), ensure_ascii=False)) for entry, size in entries]
+        rows = [(size, entry_json(entry)) for entry, size in entries]
 
         def run(conn: sqlite3.Connection) -> None:
             if rows:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 TOKEN_PREFIX_SHOWN = 4
+# One encoder for every row: json.dumps with options builds a new encoder per call (~3 us on each insert).
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,7 +79,7 @@ class Task:
 
     def to_json(self) -> str:
         """Compact JSON of `to_row` (the Redis value)."""
-        return json.dumps(self.to_row(), ensure_ascii=False, separators=(",", ":"))
+        return _ROW_JSON.encode(self.to_row())
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Task:
