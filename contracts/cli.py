@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -218,6 +219,13 @@ def _rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _silence_stdout() -> None:
+    # What is still buffered for the closed pipe would fail again when Python flushes stdout at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `seedance-contracts`; returns the exit status (2 for usage errors, as argparse)."""
     parser = _parser()
@@ -230,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"check": _check, "mutate": _mutate, "rules": _rules, "fidelity": _fidelity, "coverage": _coverage}
     try:
         return commands[args.command](args)
+    except BrokenPipeError:  # `seedance-contracts rules | head -5`: the reader had enough, which is no error
+        _silence_stdout()
+        return EXIT_OK
     except (OSError, ValueError, ImportError, AttributeError) as error:
         print(f"seedance-contracts: error: {error}", file=sys.stderr)
         return EXIT_USAGE

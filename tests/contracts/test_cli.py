@@ -121,3 +121,15 @@ def test_help_and_version_work_without_the_extra_and_commands_name_it(argv: list
     if status:
         (line,) = done.stderr.strip().splitlines()
         assert line.endswith("pip install 'seedance-contract-kit[contracts]'")
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    # `seedance-contracts rules | head -5` under `set -o pipefail` (docs/contracts.md): the pipe is closed
+    # before the catalogue is written; the command stops quietly with 0, not "error: Broken pipe" and 2.
+    process = subprocess.Popen([sys.executable, "-m", "contracts.cli", "rules"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 0, stderr
+    assert stderr == b""
