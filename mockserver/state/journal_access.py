@@ -31,11 +31,15 @@ class JournalAccess(SharedControl):
     def record(self, entry: Entry, size: int = 1000) -> None:
         """Append one request/answer (strings already capped; about `size` bytes) to the shared, bounded
         journal."""
+        self._stamp(entry)
+        self._journal.add(entry, size)
+
+    def _stamp(self, entry: Entry) -> None:
+        # When and where it was served: on a lazy entry's attributes, or in the dict.
         if isinstance(entry, LazyEntry):
             entry.time, entry.instance = self.now(), self._instance
         else:
             entry.update(time=self.now(), instance=self._instance)
-        self._journal.add(entry, size)
 
     def journal(self, after: int = 0, limit: int = 100, match: Callable[[dict[str, Any]], bool] | None = None
                 ) -> list[dict[str, Any]]:
@@ -85,10 +89,8 @@ class JournalAccess(SharedControl):
                            event: list[Any] | None) -> None:
         """`record` (when `entry` is not None) plus the catalogue items and the conduct event of the same
         request, written together (no extra round trip to a shared store)."""
-        if isinstance(entry, LazyEntry):
-            entry.time, entry.instance = self.now(), self._instance
-        elif entry is not None:
-            entry.update(time=self.now(), instance=self._instance)
+        if entry is not None:
+            self._stamp(entry)
         self._journal.add_with_ledger(entry, size, items, token, event)
 
     def flush_pending(self) -> None:
