@@ -50,8 +50,10 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        # One writer at a time within this process: SQLite lets one connection write and makes the others
-        # wait in its busy handler, which sleeps whole milliseconds; a lock hands over in microseconds.
+        # One writer at a time within this process on the ordinary paths (updates, evictions, journal batches,
+        # a create the direct INSERT could not finish): SQLite would make the others nap whole milliseconds in
+        # its busy handler. Creates do not take it: a thread granted it may wait for the GIL while holding it
+        # (sqlite_direct.py).
         self._writing = threading.Lock()
         with self._errors("open"):
             self._conn().executescript(_SCHEMA)
