@@ -111,7 +111,7 @@ class MemoryStore:
         return len(self._tasks)
 
     def tasks_counted(self) -> int:
-        return len(self._tasks)
+        return self.count_tasks()  # the exact count costs nothing here (as on SQLite: the same call)
 
     def recent_tasks(self, limit: int, owner: str | None = None) -> list[Task]:
         with self._lock:
