@@ -47,7 +47,7 @@ def start_redis(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], in
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
                 conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
+                if conn.recv(16).startswith((b"+PONG", b"-NOAUTH")):  # up (NOAUTH: it wants a password)
                     break
         except OSError:
             pass

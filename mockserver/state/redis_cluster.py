@@ -30,6 +30,7 @@ from mockserver.state.redis_scripts import SCRIPTS
 from mockserver.state.redis_store import DEFAULT_PREFIX, EVICT_BATCH, RedisStore, _version
 from mockserver.state.redis_wire import TrackedCache
 from mockserver.state.store import VERSION_KEY
+from mockserver.state.store_urls import shown_url
 from mockserver.state.tasks import Task
 
 SCHEME = "redis-cluster://"
@@ -54,7 +55,8 @@ def seed_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
     for part in netloc.split(","):
         host, _, port = part.strip().rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"invalid Redis Cluster node {part[:80]!r} in {url[:200]!r}: use HOST:PORT[,HOST:PORT...]")
+            raise ValueError(f"invalid Redis Cluster node {part[:80]!r} in {shown_url(url)[:200]!r}: "
+                             "use HOST:PORT[,HOST:PORT...]")
         nodes.append((host.strip("[]"), int(port)))
     return nodes, credentials
 

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -28,6 +27,7 @@ from mockserver.state.ledger import DOWNLOADS_KEY, LedgerBatch, LedgerSnapshot
 from mockserver.state.redis_scripts import SCRIPTS
 from mockserver.state.redis_wire import TrackedCache, Wire
 from mockserver.state.store import VERSION_KEY, R, Update
+from mockserver.state.store_urls import connection_url, shown_url
 from mockserver.state.tasks import Task
 
 T = TypeVar("T")
@@ -50,12 +50,6 @@ def check_prefix(prefix: str) -> str:
 
 def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def connection_url(url: str) -> str:
-    """The URL without its query (`?prefix=` is ours, not redis-py's)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def _version(raw: bytes | None) -> int | None:
@@ -114,7 +108,7 @@ class RedisStore:
             yield
         except (redis.RedisError, redis.exceptions.RedisClusterException, OSError) as exc:
             raise StoreError(
-                f"Redis store {self.url} (prefix {self.prefix}): cannot {doing} ({exc}); "
+                f"Redis store {shown_url(self.url)} (prefix {self.prefix}): cannot {doing} ({exc}); "
                 "check that redis-server runs there and is reachable"
             ) from None
 

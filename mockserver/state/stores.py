@@ -4,17 +4,17 @@ implementation is imported only when asked for: `redis` is needed only for a Red
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 from mockserver.state.store import Store
+from mockserver.state.store_urls import url_options
 
-STORE_KINDS = ("'memory', 'sqlite:PATH', 'redis://HOST:PORT/DB[?prefix=NAME]' or "
+STORE_KINDS = ("'memory', 'sqlite:PATH', 'redis://HOST:PORT/DB[?prefix=NAME]', 'unix:///PATH[?db=N&prefix=NAME]' or "
                "'redis-cluster://HOST:PORT[,HOST:PORT...][?prefix=NAME]'")
 
 
 def open_store(spec: str) -> Store:
-    """`memory`, `sqlite:PATH`, `redis://HOST:PORT/DB?prefix=NAME` or `redis-cluster://HOST:PORT,...?prefix=NAME`
-    -> a store (ValueError when unknown or when the prefix is not allowed)."""
+    """`memory`, `sqlite:PATH`, `redis://HOST:PORT/DB?prefix=NAME`, `unix:///PATH?db=N&prefix=NAME` or
+    `redis-cluster://HOST:PORT,...?prefix=NAME` -> a store (ValueError when unknown, or for an option or a prefix
+    that is not allowed)."""
     if spec in ("", "memory"):
         from mockserver.state.memory import MemoryStore
 
@@ -24,8 +24,7 @@ def open_store(spec: str) -> Store:
 
         return SqliteStore(spec[len("sqlite:") :])
     if spec.startswith(("redis://", "rediss://", "unix://", "redis-cluster://")):
-        query = parse_qs(urlsplit(spec).query, keep_blank_values=True)
-        prefix = query.get("prefix", ["seedance-mock"])[0]
+        prefix = url_options(spec).get("prefix", "seedance-mock")
         if spec.startswith("redis-cluster://"):
             from mockserver.state.redis_cluster import RedisClusterStore
 

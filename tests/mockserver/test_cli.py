@@ -145,9 +145,11 @@ def test_command_line_prints_url_first_and_serves(module: list[str]) -> None:
 
 
 @pytest.mark.slow  # starts `python -m mockserver` as a subprocess
-def test_command_line_rejects_a_bad_store() -> None:
+@pytest.mark.parametrize(("store", "message"), [("redis:x", "unknown store"),
+                                                ("redis://127.0.0.1:1/0?prefx=a", "unknown store option 'prefx'")])
+def test_command_line_rejects_a_bad_store(store: str, message: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", "0", "--store", "redis:x"],
+        [sys.executable, "-m", "mockserver", "--port", "0", "--store", store],
         capture_output=True, text=True, timeout=60,
     )
-    assert done.returncode == 2 and "unknown store" in done.stderr
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
