@@ -27,10 +27,10 @@ import redis
 from redis.cluster import ClusterNode, RedisCluster
 
 from mockserver.state.redis_scripts import SCRIPTS
-from mockserver.state.redis_store import DEFAULT_PREFIX, EVICT_BATCH, RedisStore, _version
+from mockserver.state.redis_store import EVICT_BATCH, RedisStore, _version
 from mockserver.state.redis_wire import TrackedCache
 from mockserver.state.store import VERSION_KEY
-from mockserver.state.store_urls import shown_url
+from mockserver.state.store_urls import DEFAULT_PREFIX, shown_url
 from mockserver.state.tasks import Task
 
 SCHEME = "redis-cluster://"

@@ -27,13 +27,12 @@ from mockserver.state.ledger import DOWNLOADS_KEY, LedgerBatch, LedgerSnapshot
 from mockserver.state.redis_scripts import SCRIPTS
 from mockserver.state.redis_wire import TrackedCache, Wire
 from mockserver.state.store import VERSION_KEY, R, Update
-from mockserver.state.store_urls import connection_url, shown_url
+from mockserver.state.store_urls import DEFAULT_PREFIX, connection_url, shown_url
 from mockserver.state.tasks import Task
 
 T = TypeVar("T")
 PREFIX_RULE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SEPARATOR = "/"  # never in a prefix: it ends the prefix
-DEFAULT_PREFIX = "seedance-mock"
 CACHED_TASKS = 4096
 EVICT_BATCH = 5000  # tasks one eviction sweep drops at most
 

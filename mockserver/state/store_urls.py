@@ -8,6 +8,7 @@ import re
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 DB_RULE = re.compile(r"[0-9]{1,5}")
+DEFAULT_PREFIX = "seedance-mock"  # the prefix when the address names none
 
 
 def url_options(url: str) -> dict[str, str]:

@@ -5,7 +5,7 @@ implementation is imported only when asked for: `redis` is needed only for a Red
 from __future__ import annotations
 
 from mockserver.state.store import Store
-from mockserver.state.store_urls import url_options
+from mockserver.state.store_urls import DEFAULT_PREFIX, url_options
 
 STORE_KINDS = ("'memory', 'sqlite:PATH', 'redis://HOST:PORT/DB[?prefix=NAME]', 'unix:///PATH[?db=N&prefix=NAME]' or "
                "'redis-cluster://HOST:PORT[,HOST:PORT...][?prefix=NAME]'")
@@ -24,7 +24,7 @@ def open_store(spec: str) -> Store:
 
         return SqliteStore(spec[len("sqlite:") :])
     if spec.startswith(("redis://", "rediss://", "unix://", "redis-cluster://")):
-        prefix = url_options(spec).get("prefix", "seedance-mock")
+        prefix = url_options(spec).get("prefix", DEFAULT_PREFIX)
         if spec.startswith("redis-cluster://"):
             from mockserver.state.redis_cluster import RedisClusterStore
 
