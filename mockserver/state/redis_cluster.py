@@ -30,7 +30,7 @@ from mockserver.state.redis_scripts import SCRIPTS
 from mockserver.state.redis_store import EVICT_BATCH, RedisStore, _version
 from mockserver.state.redis_wire import TrackedCache
 from mockserver.state.store import VERSION_KEY
-from mockserver.state.store_urls import DEFAULT_PREFIX, shown_url
+from mockserver.state.store_urls import DEFAULT_PREFIX, shown_url, split_userinfo
 from mockserver.state.tasks import Task
 
 SCHEME = "redis-cluster://"
@@ -42,15 +42,12 @@ def seed_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, str]]:
     """`redis-cluster://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]` -> seed (host, port)s and credentials."""
     if not url.startswith(SCHEME):
         raise ValueError(f"a Redis Cluster store starts with {SCHEME}")
-    netloc = urlsplit(url).netloc
+    user, password, netloc = split_userinfo(urlsplit(url).netloc)
     credentials: dict[str, str] = {}
-    if "@" in netloc:
-        auth, _, netloc = netloc.rpartition("@")
-        user, _, password = auth.partition(":")
-        if user:
-            credentials["username"] = unquote(user)
-        if password:
-            credentials["password"] = unquote(password)
+    if user:
+        credentials["username"] = unquote(user)
+    if password:
+        credentials["password"] = unquote(password)
     nodes = []
     for part in netloc.split(","):
         host, _, port = part.strip().rpartition(":")

@@ -39,11 +39,19 @@ def connection_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?db={db}" if db else "")
 
 
+def split_userinfo(netloc: str) -> tuple[str, str | None, str]:
+    """`[USER[:PASSWORD]@]HOSTS` -> (user, password or None when there is no `:`, hosts), still %-escaped."""
+    userinfo, at, hosts = netloc.rpartition("@")
+    if not at:
+        return "", None, netloc
+    user, colon, password = userinfo.partition(":")
+    return user, (password if colon else None), hosts
+
+
 def shown_url(url: str) -> str:
     """`url` as messages show it: a password replaced by `***`."""
     parts = urlsplit(url)
-    userinfo, at, hosts = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
+    user, password, hosts = split_userinfo(parts.netloc)
+    if password is None:
         return url
-    user = userinfo.partition(":")[0]
     return urlunsplit((parts.scheme, f"{user}:***@{hosts}", parts.path, parts.query, parts.fragment))
